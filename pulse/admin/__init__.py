@@ -1,0 +1,1 @@
+"""Platform administration: projects, API keys and per-project module settings."""

@@ -1,0 +1,102 @@
+"""GraphQL types for projects, keys and modules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import strawberry
+from strawberry.types import Info
+
+from pulse.admin import service
+from pulse.admin.tables import ApiKey as ApiKeyRow
+from pulse.admin.tables import Project as ProjectRow
+from pulse.auth import PROJECT_ADMIN
+from pulse.graphql.permissions import allow
+from pulse.modules.registry import MODULES, Access, ModuleInfo
+
+ModuleAccess = strawberry.enum(Access, name="ModuleAccess", description="read, write or all")
+
+
+@strawberry.type(description="One of the 33 modules Pulse ships with.")
+class Module:
+    name: str
+    category: str
+    description: str
+    default_enabled: bool
+
+    @classmethod
+    def of(cls, info: ModuleInfo) -> "Module":
+        return cls(name=info.name, category=info.category, description=info.description,
+                   default_enabled=info.default_enabled)
+
+
+@strawberry.type(description="A module's setting for one project.")
+class ProjectModule:
+    name: str
+    category: str
+    description: str
+    enabled: bool
+    access: ModuleAccess
+
+    @classmethod
+    def of(cls, m: service.ModuleSetting) -> "ProjectModule":
+        return cls(name=m.name, category=m.category, description=m.description,
+                   enabled=m.enabled, access=m.access)
+
+
+@strawberry.type(description="An API key; its value is shown only once, when created.")
+class ApiKey:
+    id: strawberry.ID
+    name: str
+    key_prefix: str
+    scopes: list[str]
+    allowed_modules: list[str] | None
+    expires_at: datetime | None
+    created_at: datetime
+    last_used_at: datetime | None
+
+    @classmethod
+    def of(cls, k: ApiKeyRow) -> "ApiKey":
+        return cls(id=strawberry.ID(str(k.id)), name=k.name, key_prefix=k.key_prefix, scopes=list(k.scopes),
+                   allowed_modules=list(k.allowed_modules) if k.allowed_modules else None,
+                   expires_at=k.expires_at, created_at=k.created_at, last_used_at=k.last_used_at)
+
+
+@strawberry.type
+class CreatedApiKey:
+    key: str = strawberry.field(description="The key value. Store it now: it cannot be retrieved later.")
+    api_key: ApiKey
+
+
+@strawberry.type(description="A tracked site or app. Every report hangs off its project.")
+class Project:
+    id: strawberry.ID
+    name: str
+    domain: str
+    created_at: datetime
+    project_uuid: strawberry.Private[UUID]
+
+    @classmethod
+    def of(cls, p: ProjectRow) -> "Project":
+        return cls(id=strawberry.ID(str(p.id)), name=p.name, domain=p.domain, created_at=p.created_at,
+                   project_uuid=p.id)
+
+    @strawberry.field(permission_classes=[allow(PROJECT_ADMIN)], description="Active API keys.")
+    async def keys(self, info: Info) -> list[ApiKey]:
+        return [ApiKey.of(k) for k in await info.context.loaders.keys_by_project.load(self.project_uuid)]
+
+    @strawberry.field(permission_classes=[allow(PROJECT_ADMIN)], description="All 33 modules' settings.")
+    async def modules(self, info: Info) -> list[ProjectModule]:
+        return [ProjectModule.of(m) for m in await info.context.loaders.modules_by_project.load(self.project_uuid)]
+
+
+@strawberry.input
+class ModuleSettingInput:
+    name: str
+    enabled: bool | None = None
+    access: ModuleAccess | None = None
+
+
+def all_modules() -> list[Module]:
+    return [Module.of(m) for m in MODULES.values()]

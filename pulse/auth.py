@@ -1,0 +1,318 @@
+"""Credentials and the one access check used by every REST route and GraphQL field.
+
+Order of checks (docs/architecture.md): credential valid and unexpired, scope, module
+enabled for the project, module inside the key's `allowed_modules`, access level.
+
+Keys and module settings are cached per process. Each request makes one pipelined Redis
+round trip that counts it against the rate limit, records `last_used_at`, and reads the
+project's access epoch; any change to the project's keys or modules writes a new epoch
+after it commits, so a revoked key stops working at once in every process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import string
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+from sqlalchemy import select
+
+from pulse import errors
+from pulse.db import after_commit, as_uuid
+from pulse.modules.registry import ALWAYS_ON, DEFAULT_ACCESS, MODULES, Access, Action
+
+if TYPE_CHECKING:
+    from pulse.runtime import Runtime
+
+SCOPES = ("ingest", "query", "admin")
+KEY_PREFIX = "pa_live_"
+_KEY_ALPHABET = string.ascii_letters + string.digits
+_KEY_RANDOM_LENGTH = 24  # 24 base62 characters: about 143 random bits
+_NEGATIVE_TTL = 5.0  # seconds an unknown key stays known-unknown, to spare the database
+_MAX_AGE = 60.0  # a safety net: even without an epoch change, reload cached rows this often
+_CACHE_SIZE = 10_000
+# A freshly loaded key has no epoch yet: its first request reads one and reloads once, so the
+# cached rows are never older than the epoch they are tagged with.
+_UNKNOWN = object()
+
+
+def generate_key() -> str:
+    return KEY_PREFIX + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(_KEY_RANDOM_LENGTH))
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def display_prefix(key: str) -> str:
+    return key[: len(KEY_PREFIX) + 4] + "..."
+
+
+def epoch_key(project_id: UUID) -> str:
+    return f"pulse:{{{project_id}}}:access_epoch"
+
+
+def last_used_key(project_id: UUID) -> str:
+    return f"pulse:{{{project_id}}}:key_last_used"
+
+
+LAST_USED_DIRTY = "pulse:key_last_used:dirty"
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """What a route or field requires. Declared once, next to the route or field."""
+
+    module: str | None = None  # None: not gated by a module
+    scopes: tuple[str, ...] = ("query",)  # any of these; a key with `admin` may do everything
+    platform: bool = False  # the admin token only: creating and listing projects
+
+
+PLATFORM = Need(platform=True, scopes=("admin",))  # the admin token only
+PROJECT_ADMIN = Need(module=None, scopes=("admin",))  # admin token, or an admin-scoped key of the project
+
+
+def need(module: str | None, *scopes: str) -> Need:
+    return Need(module=module, scopes=scopes or ("query",))
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    id: UUID
+    project_id: UUID
+    scopes: frozenset[str]
+    allowed_modules: frozenset[str] | None
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectAccess:
+    project_id: UUID
+    domain: str
+    modules: dict[str, tuple[bool, Access]]
+
+    def module(self, name: str) -> tuple[bool, Access]:
+        info = MODULES[name]
+        return self.modules.get(name, (info.default_enabled, DEFAULT_ACCESS))
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling: the admin token (optionally acting on one project) or a project key."""
+
+    project: ProjectAccess | None = None
+    key: KeyRecord | None = None
+
+    @property
+    def is_admin_token(self) -> bool:
+        return self.key is None
+
+    @property
+    def project_id(self) -> UUID | None:
+        return self.project.project_id if self.project else None
+
+
+@dataclass(slots=True)
+class _Entry:
+    value: object
+    epoch: str | None
+    loaded_at: float = field(default_factory=time.monotonic)
+
+
+class _LRU(OrderedDict):
+    def put(self, key: object, value: _Entry) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        if len(self) > _CACHE_SIZE:
+            self.popitem(last=False)
+
+
+def check(caller: Caller, need_: Need, action: Action) -> None:
+    """The access rules, in the documented order, for a caller already known to be valid."""
+    key = caller.key
+    if need_.platform:
+        if key is not None:
+            raise errors.Forbidden("This endpoint requires the admin token.")
+        return
+    if key is None and caller.project is None:
+        raise errors.BadRequest("The admin token needs ?project_id= to act on a project.")
+    if key is not None:
+        if key.expires_at is not None and key.expires_at <= datetime.now(timezone.utc):
+            raise errors.Unauthorized(errors.EXPIRED_KEY)
+        if "admin" not in key.scopes and not key.scopes.intersection(need_.scopes):
+            raise errors.Forbidden(
+                f"API key does not have the required '{need_.scopes[0]}' scope for this endpoint.")
+    if need_.module is None:
+        return
+    enabled, access = caller.project.module(need_.module)
+    if not enabled and need_.module != ALWAYS_ON:
+        raise errors.Forbidden(f"Module '{need_.module}' is not enabled for this project.")
+    if key is not None and key.allowed_modules and need_.module not in key.allowed_modules:
+        raise errors.Forbidden(f"API key is not allowed to access module '{need_.module}'.")
+    if not access.allows(action):
+        raise errors.Forbidden(
+            f"Module '{need_.module}' does not allow {action.value} access for this project.")
+
+
+class AccessControl:
+    """Per-process cache of keys and project module settings, kept honest through Redis."""
+
+    def __init__(self, runtime: "Runtime") -> None:
+        self.runtime = runtime
+        self._keys: _LRU = _LRU()
+        self._projects: _LRU = _LRU()
+        self._admin_token_id = (hashlib.sha256(runtime.settings.admin_token.encode()).hexdigest()[:16]
+                                if runtime.settings.admin_token else "none")
+
+    @property
+    def redis(self) -> aioredis.Redis:
+        return self.runtime.redis
+
+    # -- who is calling -----------------------------------------------------------------------
+
+    async def identify(self, *, key: str | None, bearer: str | None, project_id: str | UUID | None,
+                       platform: bool = False, bucket: str = "query") -> Caller:
+        """Resolve the credential, count the request against its rate limit, and load the project.
+
+        `project_id` is the project the request targets (a path parameter, `?project_id=` or a
+        GraphQL argument); a key may only ever target its own project.
+        """
+        if bearer and bearer.startswith(KEY_PREFIX) and key is None:
+            key, bearer = bearer, None  # a key sent as a bearer token is still a key
+        if key is not None:
+            caller = await self._key_caller(key, bucket)
+            if project_id is not None and str(project_id) != str(caller.project_id):
+                raise errors.NotFound(f"Project '{project_id}' not found.")
+            return caller
+        if bearer is not None:
+            return await self._admin_caller(bearer, project_id)
+        raise errors.Unauthorized(errors.MISSING_ADMIN_TOKEN if platform else errors.MISSING_KEY)
+
+    # -- admin token -------------------------------------------------------------------------
+
+    async def _admin_caller(self, bearer: str, project_id: str | UUID | None) -> Caller:
+        token = self.runtime.settings.admin_token
+        if not token or not hmac.compare_digest(bearer.encode(), token.encode()):
+            raise errors.Unauthorized(errors.INVALID_ADMIN_TOKEN)
+        pid = None
+        if project_id is not None:
+            pid = as_uuid(project_id)
+            if pid is None:
+                raise errors.NotFound(f"Project '{project_id}' not found.")
+        epoch = await self._touch(f"pulse:admin:{self._admin_token_id}:rl",
+                                  self.runtime.settings.rate_limit_admin, pid)
+        return Caller(project=await self.project(pid, epoch=epoch)) if pid else Caller()
+
+    # -- project keys ------------------------------------------------------------------------
+
+    async def _key_caller(self, raw_key: str, bucket: str) -> Caller:
+        digest = hash_key(raw_key)
+        entry = self._keys.get(digest)
+        now = time.monotonic()
+        age = now - entry.loaded_at if entry is not None else 0.0
+        if entry is None or age > _MAX_AGE or (entry.value is None and age > _NEGATIVE_TTL):
+            entry = await self._load_key(digest, epoch=_UNKNOWN)
+        if entry.value is None:
+            raise errors.Unauthorized(errors.INVALID_KEY)
+        record, project = entry.value
+        limit = (self.runtime.settings.rate_limit_ingest if bucket == "ingest"
+                 else self.runtime.settings.rate_limit_query)
+        epoch = await self._touch(f"pulse:{{{record.project_id}}}:rl:{bucket}", limit,
+                                  record.project_id, key_id=record.id)
+        if epoch != entry.epoch:
+            entry = await self._load_key(digest, epoch=epoch)
+            if entry.value is None:
+                raise errors.Unauthorized(errors.INVALID_KEY)
+            record, project = entry.value
+        return Caller(project=project, key=record)
+
+    async def _load_key(self, digest: str, *, epoch: object) -> _Entry:
+        """Load a key and its project, tagged with the epoch read before this load."""
+        from pulse.admin.tables import ApiKey
+
+        async with self.runtime.session() as session:
+            row = (await session.execute(
+                select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
+            )).scalar_one_or_none()
+            project = await self._load_project(session, row.project_id) if row is not None else None
+        if row is None or project is None:
+            entry = _Entry(None, None)
+        else:
+            record = KeyRecord(row.id, row.project_id, frozenset(row.scopes),
+                               frozenset(row.allowed_modules) if row.allowed_modules else None,
+                               row.expires_at)
+            entry = _Entry((record, project), epoch)
+            if epoch is not _UNKNOWN:
+                self._projects.put(row.project_id, _Entry(project, epoch))
+        self._keys.put(digest, entry)
+        return entry
+
+    # -- projects ----------------------------------------------------------------------------
+
+    async def project(self, project_id: UUID, *, epoch: str | None) -> ProjectAccess:
+        """The project's access settings, current as of `epoch` (from this request's Redis read)."""
+        entry = self._projects.get(project_id)
+        if entry is None or entry.epoch != epoch or time.monotonic() - entry.loaded_at > _MAX_AGE:
+            async with self.runtime.session() as session:
+                project = await self._load_project(session, project_id)
+            if project is None:
+                raise errors.NotFound(f"Project '{project_id}' not found.")
+            entry = _Entry(project, epoch)
+            self._projects.put(project_id, entry)
+        return entry.value  # type: ignore[return-value]
+
+    @staticmethod
+    async def _load_project(session, project_id: UUID) -> ProjectAccess | None:
+        from pulse.admin.tables import Project, ProjectModule
+
+        project = await session.get(Project, project_id)
+        if project is None:
+            return None
+        rows = (await session.execute(
+            select(ProjectModule).where(ProjectModule.project_id == project_id))).scalars()
+        modules = {r.module: (r.enabled, Access(r.access)) for r in rows if r.module in MODULES}
+        return ProjectAccess(project.id, project.domain, modules)
+
+    # -- Redis -------------------------------------------------------------------------------
+
+    async def _touch(self, bucket: str, limit: int, project_id: UUID | None, *,
+                     key_id: UUID | None = None) -> str | None:
+        """One round trip: count the request, note the key's use, read the access epoch."""
+        second = int(time.time())
+        window = f"{bucket}:{second}"
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.incr(window)
+                pipe.expire(window, 2)
+                if project_id is not None:
+                    pipe.get(epoch_key(project_id))
+                if key_id is not None:
+                    pipe.hset(last_used_key(project_id), str(key_id), second)
+                    pipe.sadd(LAST_USED_DIRTY, str(project_id))
+                results = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise errors.Unavailable("Service temporarily unavailable: Redis is unreachable.") from exc
+        if results[0] > limit:
+            raise errors.RateLimited(1)
+        return results[2] if project_id is not None else None
+
+    check = staticmethod(check)
+
+    async def invalidate(self, project_id: UUID) -> None:
+        """Called after a change to a project's keys or modules has committed."""
+        await self.redis.set(epoch_key(project_id), secrets.token_hex(8))
+
+
+def invalidate_after_commit(session, project_id: UUID) -> None:
+    """Make every process drop its cached view of the project once this change commits."""
+    runtime: Runtime = session.info["runtime"]
+    after_commit(session, lambda: runtime.access.invalidate(project_id))

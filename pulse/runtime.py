@@ -1,0 +1,28 @@
+"""The per-process resources: database engine, Redis client and the access cache."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+import redis.asyncio as aioredis
+
+from pulse.config import Settings
+from pulse.db import create_engine, create_session_factory
+
+
+class Runtime:
+    def __init__(self, settings: Settings) -> None:
+        from pulse.auth import AccessControl
+
+        self.settings = settings
+        self.engine: AsyncEngine = create_engine(settings)
+        self.session: async_sessionmaker[AsyncSession] = create_session_factory(self.engine, runtime=self)
+        self.redis: aioredis.Redis = aioredis.Redis.from_url(
+            settings.redis_url, decode_responses=True, socket_timeout=5, socket_connect_timeout=2,
+            health_check_interval=30,
+        )
+        self.access = AccessControl(self)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+        await self.engine.dispose()

@@ -1,0 +1,22 @@
+"""ISO-8601 timestamps as the API reference prints them: UTC, seconds, a trailing Z."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def iso_utc(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def parse_iso(value: str, field: str) -> datetime:
+    """Parse an ISO-8601 date or datetime; naive values are taken as UTC."""
+    from pulse.errors import BadRequest
+
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+    except (ValueError, TypeError, AttributeError):
+        raise BadRequest(f"Invalid value for '{field}': expected an ISO-8601 date or datetime.") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
