@@ -169,7 +169,6 @@ class AccessControl:
     def __init__(self, runtime: "Runtime") -> None:
         self.runtime = runtime
         self._keys: _LRU = _LRU()
-        self._projects: _LRU = _LRU()
         self._admin_token_id = (hashlib.sha256(runtime.settings.admin_token.encode()).hexdigest()[:16]
                                 if runtime.settings.admin_token else "none")
 
@@ -179,38 +178,34 @@ class AccessControl:
 
     # -- who is calling -----------------------------------------------------------------------
 
-    async def identify(self, *, key: str | None, bearer: str | None, project_id: str | UUID | None,
-                       platform: bool = False, bucket: str = "query") -> Caller:
-        """Resolve the credential, count the request against its rate limit, and load the project.
-
-        `project_id` is the project the request targets (a path parameter, `?project_id=` or a
-        GraphQL argument); a key may only ever target its own project.
-        """
+    async def identify(self, *, key: str | None, bearer: str | None, platform: bool = False,
+                       bucket: str = "query") -> Caller:
+        """Resolve the credential and count the request against its rate limit: one Redis round
+        trip. A key's caller carries its project; the admin token's carries none until `scoped`."""
         if bearer and bearer.startswith(KEY_PREFIX) and key is None:
             key, bearer = bearer, None  # a key sent as a bearer token is still a key
         if key is not None:
-            caller = await self._key_caller(key, bucket)
-            if project_id is not None and str(project_id) != str(caller.project_id):
-                raise errors.NotFound(f"Project '{project_id}' not found.")
-            return caller
+            return await self._key_caller(key, bucket)
         if bearer is not None:
-            return await self._admin_caller(bearer, project_id)
+            token = self.runtime.settings.admin_token
+            if not token or not hmac.compare_digest(bearer.encode(), token.encode()):
+                raise errors.Unauthorized(errors.INVALID_ADMIN_TOKEN)
+            await self._touch(f"pulse:admin:{self._admin_token_id}:rl", self.runtime.settings.rate_limit_admin)
+            return Caller()
         raise errors.Unauthorized(errors.MISSING_ADMIN_TOKEN if platform else errors.MISSING_KEY)
 
-    # -- admin token -------------------------------------------------------------------------
-
-    async def _admin_caller(self, bearer: str, project_id: str | UUID | None) -> Caller:
-        token = self.runtime.settings.admin_token
-        if not token or not hmac.compare_digest(bearer.encode(), token.encode()):
-            raise errors.Unauthorized(errors.INVALID_ADMIN_TOKEN)
-        pid = None
-        if project_id is not None:
-            pid = as_uuid(project_id)
-            if pid is None:
+    async def scoped(self, caller: Caller, project_id: str | UUID, load_projects=None) -> Caller:
+        """The caller acting on `project_id` (a path parameter, `?project_id=` or a GraphQL
+        argument). A key may only ever act on its own project; the admin token on any."""
+        if caller.key is not None:
+            if str(project_id) != str(caller.project_id):
                 raise errors.NotFound(f"Project '{project_id}' not found.")
-        epoch = await self._touch(f"pulse:admin:{self._admin_token_id}:rl",
-                                  self.runtime.settings.rate_limit_admin, pid)
-        return Caller(project=await self.project(pid, epoch=epoch)) if pid else Caller()
+            return caller
+        pid = as_uuid(project_id)
+        project = (await (load_projects or self.load_projects)([pid]))[0] if pid else None
+        if project is None:
+            raise errors.NotFound(f"Project '{project_id}' not found.")
+        return Caller(project=project)
 
     # -- project keys ------------------------------------------------------------------------
 
@@ -243,7 +238,7 @@ class AccessControl:
             row = (await session.execute(
                 select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
             )).scalar_one_or_none()
-            project = await self._load_project(session, row.project_id) if row is not None else None
+            project = (await self._load_projects(session, [row.project_id]))[0] if row is not None else None
         if row is None or project is None:
             entry = _Entry(None, None)
         else:
@@ -251,40 +246,34 @@ class AccessControl:
                                frozenset(row.allowed_modules) if row.allowed_modules else None,
                                row.expires_at)
             entry = _Entry((record, project), epoch)
-            if epoch is not _UNKNOWN:
-                self._projects.put(row.project_id, _Entry(project, epoch))
         self._keys.put(digest, entry)
         return entry
 
     # -- projects ----------------------------------------------------------------------------
 
-    async def project(self, project_id: UUID, *, epoch: str | None) -> ProjectAccess:
-        """The project's access settings, current as of `epoch` (from this request's Redis read)."""
-        entry = self._projects.get(project_id)
-        if entry is None or entry.epoch != epoch or time.monotonic() - entry.loaded_at > _MAX_AGE:
-            async with self.runtime.session() as session:
-                project = await self._load_project(session, project_id)
-            if project is None:
-                raise errors.NotFound(f"Project '{project_id}' not found.")
-            entry = _Entry(project, epoch)
-            self._projects.put(project_id, entry)
-        return entry.value  # type: ignore[return-value]
+    async def load_projects(self, project_ids: list[UUID]) -> list[ProjectAccess | None]:
+        """Access settings of several projects, straight from the database (admin-token requests
+        are rare and must see changes at once, so they are not cached)."""
+        async with self.runtime.session() as session:
+            return await self._load_projects(session, project_ids)
 
     @staticmethod
-    async def _load_project(session, project_id: UUID) -> ProjectAccess | None:
+    async def _load_projects(session, project_ids: list[UUID]) -> list[ProjectAccess | None]:
         from pulse.admin.tables import Project, ProjectModule
 
-        project = await session.get(Project, project_id)
-        if project is None:
-            return None
-        rows = (await session.execute(
-            select(ProjectModule).where(ProjectModule.project_id == project_id))).scalars()
-        modules = {r.module: (r.enabled, Access(r.access)) for r in rows if r.module in MODULES}
-        return ProjectAccess(project.id, project.domain, modules)
+        domains = dict((await session.execute(
+            select(Project.id, Project.domain).where(Project.id.in_(project_ids)))).all())
+        modules: dict[UUID, dict[str, tuple[bool, Access]]] = {pid: {} for pid in domains}
+        for r in await session.execute(
+                select(ProjectModule.project_id, ProjectModule.module, ProjectModule.enabled, ProjectModule.access)
+                .where(ProjectModule.project_id.in_(list(domains)))):
+            if r.module in MODULES:
+                modules[r.project_id][r.module] = (r.enabled, Access(r.access))
+        return [ProjectAccess(pid, domains[pid], modules[pid]) if pid in domains else None for pid in project_ids]
 
     # -- Redis -------------------------------------------------------------------------------
 
-    async def _touch(self, bucket: str, limit: int, project_id: UUID | None, *,
+    async def _touch(self, bucket: str, limit: int, project_id: UUID | None = None, *,
                      key_id: UUID | None = None) -> str | None:
         """One round trip: count the request, note the key's use, read the access epoch."""
         second = int(time.time())

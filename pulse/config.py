@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     rate_limit_admin: int = Field(20, ge=1, validation_alias=_env("PULSE_RATE_LIMIT_ADMIN"))
 
     # GraphQL guards.
-    graphql_max_depth: int = Field(12, ge=2, validation_alias=_env("PULSE_GRAPHQL_MAX_DEPTH"))
+    graphql_max_depth: int = Field(12, ge=1, validation_alias=_env("PULSE_GRAPHQL_MAX_DEPTH"))
     graphql_max_tokens: int = Field(5000, ge=100, validation_alias=_env("PULSE_GRAPHQL_MAX_TOKENS"))
     graphql_max_aliases: int = Field(30, ge=1, validation_alias=_env("PULSE_GRAPHQL_MAX_ALIASES"))
 

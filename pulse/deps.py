@@ -48,12 +48,11 @@ def requires(need: Need, *, bucket: str | None = None):
     async def dependency(request: Request, runtime: RuntimeDep) -> Caller:
         params = request.query_params
         caller = await runtime.access.identify(
-            key=request.headers.get("x-pulse-key") or params.get("key"),
-            bearer=bearer_token(request),
-            project_id=request.path_params.get("project_id") or params.get("project_id"),
-            platform=need.platform,
-            bucket=rate_bucket,
-        )
+            key=request.headers.get("x-pulse-key") or params.get("key"), bearer=bearer_token(request),
+            platform=need.platform, bucket=rate_bucket)
+        target = request.path_params.get("project_id") or params.get("project_id")
+        if target is not None and not need.platform:
+            caller = await runtime.access.scoped(caller, target)
         runtime.access.check(caller, need, Action.READ if request.method in READ_METHODS else Action.WRITE)
         return caller
 

@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from pulse import errors
 from pulse.admin.tables import ApiKey, Project, ProjectModule
@@ -160,7 +161,8 @@ async def overlay_last_used(*, redis: aioredis.Redis, project_id: UUID, keys: li
         if seen is not None:
             when = datetime.fromtimestamp(int(seen), timezone.utc)
             if key.last_used_at is None or when > key.last_used_at:
-                key.last_used_at = when
+                # A display value, not a change: the worker persists it, not this request.
+                set_committed_value(key, "last_used_at", when)
     return keys
 
 

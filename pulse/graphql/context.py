@@ -25,7 +25,8 @@ class Context(BaseContext):
         self.runtime = runtime
         self.http_request = request
         self._session: AsyncSession | None = None
-        self._callers: dict[tuple[str | None, bool], Caller] = {}
+        self._caller: Caller | None = None
+        self._scoped: dict[str, Caller] = {}
         self.loaders = Loaders(self)  # built per request, never shared
 
     @property
@@ -43,16 +44,20 @@ class Context(BaseContext):
             await commit(session)
 
     async def authorize(self, need: Need, project_id: str | UUID | None, action: Action) -> Caller:
-        """The same check as REST. The credential is resolved (and rate-limited) once per
-        request and target project; each field then checks its own module and scope."""
-        memo = (str(project_id) if project_id is not None else None, need.platform)
-        caller = self._callers.get(memo)
-        if caller is None:
+        """The same check as REST. The credential is resolved (and rate-limited) once per request;
+        project targets are loaded in one batch; each field then checks its own need."""
+        if self._caller is None:
             request = self.http_request
-            caller = await self.runtime.access.identify(
+            self._caller = await self.runtime.access.identify(
                 key=request.headers.get("x-pulse-key") or request.query_params.get("key"),
-                bearer=bearer_token(request), project_id=project_id, platform=need.platform)
-            self._callers[memo] = caller
+                bearer=bearer_token(request), platform=need.platform)
+        caller = self._caller
+        if project_id is not None and not need.platform:
+            scoped = self._scoped.get(str(project_id))
+            if scoped is None:
+                scoped = await self.runtime.access.scoped(caller, project_id, self.loaders.project_access.load_many)
+                self._scoped[str(project_id)] = scoped
+            caller = scoped
         self.runtime.access.check(caller, need, action)
         return caller
 

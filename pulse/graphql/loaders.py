@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 from aiodataloader import DataLoader
+
+from pulse.admin.loaders import load_keys_by_project, load_modules_by_project
 
 if TYPE_CHECKING:
     from pulse.graphql.context import Context
@@ -15,14 +17,20 @@ class Loaders:
     def __init__(self, context: "Context") -> None:
         self.context = context
 
+    def _loader(self, batch_load) -> DataLoader:
+        return DataLoader(partial(batch_load, self.context))
+
+    @cached_property
+    def project_access(self) -> DataLoader:
+        async def load(ids):
+            return await self.context.runtime.access.load_projects(list(ids))
+
+        return DataLoader(load)
+
     @cached_property
     def modules_by_project(self) -> DataLoader:
-        from pulse.admin.loaders import load_modules_by_project
-
-        return DataLoader(lambda ids: load_modules_by_project(self.context, ids))
+        return self._loader(load_modules_by_project)
 
     @cached_property
     def keys_by_project(self) -> DataLoader:
-        from pulse.admin.loaders import load_keys_by_project
-
-        return DataLoader(lambda ids: load_keys_by_project(self.context, ids))
+        return self._loader(load_keys_by_project)

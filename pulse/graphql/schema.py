@@ -24,15 +24,16 @@ class PulseSchema(strawberry.Schema):
         pass
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+def build_schema(settings: Settings | None = None, *, queries: tuple[type, ...] = QUERIES,
+                 mutations: tuple[type, ...] = MUTATIONS) -> strawberry.Schema:
     settings = settings or Settings()
     return PulseSchema(
-        query=merge_types("Query", QUERIES),
-        mutation=merge_types("Mutation", MUTATIONS),
+        query=merge_types("Query", queries),
+        mutation=merge_types("Mutation", mutations),
         extensions=[
-            QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-            MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-            MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+            lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+            lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
             ApiErrors,
         ],
     )

@@ -1,0 +1,89 @@
+"""Rate limits per project (ingest, query) and per admin token, counted in Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import AsyncIterator
+
+import httpx
+import pytest_asyncio
+from asgi_lifespan import LifespanManager
+
+from pulse.auth import need
+from pulse.deps import requires
+from tests.conftest import ADMIN, create_key, create_project, key_header
+
+LIMIT = 5
+
+
+@pytest_asyncio.fixture(scope="module")
+async def limited(settings) -> AsyncIterator[httpx.AsyncClient]:
+    from pulse.app import create_app
+
+    tight = settings.model_copy(update={"rate_limit_query": LIMIT, "rate_limit_admin": LIMIT,
+                                        "rate_limit_ingest": LIMIT})
+    app = create_app(tight)
+    # Stands in for /api/collect (the ingestion issue): an ingest-scoped route has its own budget.
+    app.add_api_route("/api/probe/collect", lambda caller=requires(need("core", "ingest")): {"ok": True},
+                      methods=["GET"])
+    async with LifespanManager(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pulse.test") as c:
+            yield c
+
+
+async def burst(client: httpx.AsyncClient, n: int, path: str, headers: dict) -> list[httpx.Response]:
+    """n concurrent requests that land inside one or two one-second windows."""
+    return list(await asyncio.gather(*(client.get(path, headers=headers) for _ in range(n))))
+
+
+def assert_limited(responses: list[httpx.Response]) -> None:
+    limited = [r for r in responses if r.status_code == 429]
+    allowed = [r for r in responses if r.status_code == 200]
+    assert limited, "expected some requests to be rate limited"
+    assert len(allowed) <= 2 * LIMIT  # a burst may straddle two windows
+    assert all(r.headers["Retry-After"] == "1" for r in limited)
+    assert all(r.json() == {"error": "Rate limit exceeded. Retry after 1 second."} for r in limited)
+
+
+async def wait_for_next_window() -> None:
+    await asyncio.sleep(1 - (time.time() % 1) + 0.01)
+
+
+async def test_admin_requests_are_limited_per_token(limited):
+    await wait_for_next_window()
+    assert_limited(await burst(limited, 3 * LIMIT, "/api/admin/projects", ADMIN))
+
+
+async def test_query_requests_are_limited_per_project(client, limited):
+    first = await create_project(client, "One", "one.test")
+    second = await create_project(client, "Two", "two.test")
+    key_one = key_header((await create_key(client, first["id"], "admin"))["key"])
+    key_one_more = key_header((await create_key(client, first["id"], "admin"))["key"])
+    key_two = key_header((await create_key(client, second["id"], "admin"))["key"])
+    await wait_for_next_window()
+    half = await burst(limited, 2 * LIMIT, f"/api/admin/projects/{first['id']}/modules", key_one)
+    rest = await burst(limited, 2 * LIMIT, f"/api/admin/projects/{first['id']}/modules", key_one_more)
+    assert_limited(half + rest)  # two keys of one project share its budget
+    other = await limited.get(f"/api/admin/projects/{second['id']}/modules", headers=key_two)
+    assert other.status_code == 200  # another project is not affected
+
+
+async def test_the_limit_lifts_after_the_window(client, limited):
+    project = await create_project(client)
+    key = key_header((await create_key(client, project["id"], "admin"))["key"])
+    path = f"/api/admin/projects/{project['id']}/modules"
+    await wait_for_next_window()
+    assert_limited(await burst(limited, 3 * LIMIT, path, key))
+    await wait_for_next_window()
+    assert (await limited.get(path, headers=key)).status_code == 200
+
+
+async def test_ingest_has_its_own_budget_per_project(client, limited):
+    project = await create_project(client)
+    ingest = key_header((await create_key(client, project["id"], "ingest"))["key"])
+    admin = key_header((await create_key(client, project["id"], "admin"))["key"])
+    await wait_for_next_window()
+    assert_limited(await burst(limited, 3 * LIMIT, "/api/probe/collect", ingest))
+    # Queries of the same project are counted separately.
+    assert (await limited.get(f"/api/admin/projects/{project['id']}/modules", headers=admin)).status_code == 200
