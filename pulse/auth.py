@@ -3,10 +3,11 @@
 Order of checks (docs/architecture.md): credential valid and unexpired, scope, module
 enabled for the project, module inside the key's `allowed_modules`, access level.
 
-Keys and module settings are cached per process. Each request makes one pipelined Redis
-round trip that counts it against the rate limit, records `last_used_at`, and reads the
-project's access epoch; any change to the project's keys or modules writes a new epoch
-after it commits, so a revoked key stops working at once in every process.
+Keys, with their project's module settings, are cached per process. Each request makes one
+Redis round trip (a small Lua script) that counts it against the rate limit, records the key's
+`last_used_at`, and reads the project's access epoch; any change to the project's keys or
+modules writes a new epoch after it commits, so a revoked key stops working at once in every
+process. The admin token's project lookups are not cached: they are rare and read the database.
 """
 
 from __future__ import annotations
@@ -65,7 +66,20 @@ def last_used_key(project_id: UUID) -> str:
     return f"pulse:{{{project_id}}}:key_last_used"
 
 
-LAST_USED_DIRTY = "pulse:key_last_used:dirty"
+def last_used_flushing_key(project_id: UUID | str) -> str:
+    return f"pulse:{{{project_id}}}:key_last_used:flushing"
+
+
+# One round trip per request: count it in this second's window, read the project's access epoch,
+# note the key's last use. All keys of one call share the project's hash tag (one cluster slot).
+_TOUCH = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], 2) end
+local epoch = false
+if KEYS[2] then epoch = redis.call('GET', KEYS[2]) end
+if KEYS[3] then redis.call('HSET', KEYS[3], ARGV[1], ARGV[2]) end
+return {n, epoch}
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +158,8 @@ def check(caller: Caller, need_: Need, action: Action) -> None:
             raise errors.Forbidden("This endpoint requires the admin token.")
         return
     if key is None and caller.project is None:
-        raise errors.BadRequest("The admin token needs ?project_id= to act on a project.")
+        raise errors.BadRequest("The admin token must name the project: ?project_id= on REST, "
+                                "the project's id argument in GraphQL.")
     if key is not None:
         if key.expires_at is not None and key.expires_at <= datetime.now(timezone.utc):
             raise errors.Unauthorized(errors.EXPIRED_KEY)
@@ -169,6 +184,7 @@ class AccessControl:
     def __init__(self, runtime: "Runtime") -> None:
         self.runtime = runtime
         self._keys: _LRU = _LRU()
+        self._touch_script = runtime.redis.register_script(_TOUCH)
         self._admin_token_id = (hashlib.sha256(runtime.settings.admin_token.encode()).hexdigest()[:16]
                                 if runtime.settings.admin_token else "none")
 
@@ -234,7 +250,7 @@ class AccessControl:
         """Load a key and its project, tagged with the epoch read before this load."""
         from pulse.admin.tables import ApiKey
 
-        async with self.runtime.session() as session:
+        async with self.runtime.read_session() as session:
             row = (await session.execute(
                 select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
             )).scalar_one_or_none()
@@ -254,7 +270,7 @@ class AccessControl:
     async def load_projects(self, project_ids: list[UUID]) -> list[ProjectAccess | None]:
         """Access settings of several projects, straight from the database (admin-token requests
         are rare and must see changes at once, so they are not cached)."""
-        async with self.runtime.session() as session:
+        async with self.runtime.read_session() as session:
             return await self._load_projects(session, project_ids)
 
     @staticmethod
@@ -268,31 +284,29 @@ class AccessControl:
                 select(ProjectModule.project_id, ProjectModule.module, ProjectModule.enabled, ProjectModule.access)
                 .where(ProjectModule.project_id.in_(list(domains)))):
             if r.module in MODULES:
-                modules[r.project_id][r.module] = (r.enabled, Access(r.access))
+                modules[r.project_id][r.module] = (r.enabled, Access.of(r.access))
         return [ProjectAccess(pid, domains[pid], modules[pid]) if pid in domains else None for pid in project_ids]
 
     # -- Redis -------------------------------------------------------------------------------
 
     async def _touch(self, bucket: str, limit: int, project_id: UUID | None = None, *,
                      key_id: UUID | None = None) -> str | None:
-        """One round trip: count the request, note the key's use, read the access epoch."""
+        """Count the request against `limit` per second; return the project's access epoch."""
         second = int(time.time())
-        window = f"{bucket}:{second}"
+        keys = [f"{bucket}:{second}"]
+        if project_id is not None:
+            keys.append(epoch_key(project_id))
+            if key_id is not None:
+                keys.append(last_used_key(project_id))
         try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.incr(window)
-                pipe.expire(window, 2)
-                if project_id is not None:
-                    pipe.get(epoch_key(project_id))
-                if key_id is not None:
-                    pipe.hset(last_used_key(project_id), str(key_id), second)
-                    pipe.sadd(LAST_USED_DIRTY, str(project_id))
-                results = await pipe.execute()
+            count, epoch = await self._touch_script(keys=keys, args=[str(key_id), second])
         except (RedisError, OSError) as exc:
+            # Invalidations may be lost while Redis is away: start afresh when it is back.
+            self._keys.clear()
             raise errors.Unavailable("Service temporarily unavailable: Redis is unreachable.") from exc
-        if results[0] > limit:
+        if count > limit:
             raise errors.RateLimited(1)
-        return results[2] if project_id is not None else None
+        return epoch
 
     check = staticmethod(check)
 

@@ -85,7 +85,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         uvicorn.run("pulse.app:served_app", factory=True, host=args.host or settings.host,
                     port=args.port or settings.port, workers=workers, log_config=None,
                     access_log=False, proxy_headers=True,
-                    forwarded_allow_ips=",".join(settings.trusted_proxies) or None)
+                    forwarded_allow_ips=",".join(settings.trusted_proxies))  # "" trusts no proxy
 
 
 def cmd_worker(_: argparse.Namespace) -> None:

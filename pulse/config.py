@@ -15,7 +15,8 @@ def _env(*names: str) -> AliasChoices:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    # Environment names only (no bare field names such as PORT), so a host's own variables never leak in.
+    model_config = SettingsConfigDict(extra="ignore")
 
     # Named exactly as the API reference lists them.
     database_url: str | None = Field(None, validation_alias=_env("DATABASE_URL"))
@@ -36,7 +37,7 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["127.0.0.1"], validation_alias=_env("PULSE_TRUSTED_PROXIES")
     )
-    db_pool_size: int = Field(10, ge=1, validation_alias=_env("PULSE_DB_POOL_SIZE"))
+    db_pool_size: int = Field(20, ge=1, validation_alias=_env("PULSE_DB_POOL_SIZE"))
 
     # Rate limits, requests per second (the reference's table).
     rate_limit_ingest: int = Field(100, ge=1, validation_alias=_env("PULSE_RATE_LIMIT_INGEST"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Awaitable, Callable
 from uuid import UUID
 
@@ -10,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 
 from pulse.config import Settings
+
+log = logging.getLogger("pulse.db")
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -27,9 +30,10 @@ class Base(DeclarativeBase):
 def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(
         settings.database_url,
+        # A fixed pool: overflow connections are opened and closed per burst, and a new asyncpg
+        # connection costs far more than waiting for a pooled one.
         pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
-        pool_pre_ping=True,  # survive a PostgreSQL restart without failing the next request
+        max_overflow=0,
         connect_args={"server_settings": {"application_name": "pulse"}},
     )
 
@@ -54,7 +58,10 @@ async def commit(session: AsyncSession) -> None:
     await session.commit()
     callbacks: list[PostCommit] = session.info.pop("post_commit", [])
     for callback in callbacks:
-        await callback()
+        try:
+            await callback()
+        except Exception:  # the change is committed; report it, do not turn success into a 500
+            log.exception("post-commit callback failed")
 
 
 def as_uuid(value: str | UUID) -> UUID | None:

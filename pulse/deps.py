@@ -16,15 +16,20 @@ from pulse.runtime import Runtime
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
-    """One session per request, committed when the route returns, rolled back if it raises."""
+async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """One session per request: for reads, without a transaction; for writes, committed when the
+    route returns and rolled back if it raises."""
+    if request.method in READ_METHODS:
+        async with runtime.read_session() as session:
+            yield session
+        return
     async with runtime.session() as session:
         yield session
         await commit(session)

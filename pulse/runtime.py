@@ -16,7 +16,11 @@ class Runtime:
 
         self.settings = settings
         self.engine: AsyncEngine = create_engine(settings)
+        # Writes run in a transaction the request or job commits; reads need none, and skipping
+        # BEGIN/COMMIT saves two round trips on every GET.
         self.session: async_sessionmaker[AsyncSession] = create_session_factory(self.engine, runtime=self)
+        self.read_session: async_sessionmaker[AsyncSession] = create_session_factory(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), runtime=self)
         self.redis: aioredis.Redis = aioredis.Redis.from_url(
             settings.redis_url, decode_responses=True, socket_timeout=5, socket_connect_timeout=2,
             health_check_interval=30,

@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 from uuid import UUID
-
-from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 
 from pulse.db import commit
 from pulse.runtime import Runtime
@@ -30,32 +26,38 @@ class Job:
 
 
 async def flush_key_last_used(runtime: Runtime) -> None:
-    """Move `last_used_at` from Redis (written on every request) to PostgreSQL."""
-    from pulse.admin import service
-    from pulse.auth import LAST_USED_DIRTY, last_used_key
+    """Move `last_used_at` from Redis (written on every request) to PostgreSQL.
 
-    while project_id := await runtime.redis.spop(LAST_USED_DIRTY):
-        seen = await runtime.redis.hgetall(last_used_key(UUID(project_id)))
-        if not seen:
-            continue
-        try:
+    Each project's hash is renamed aside first, so uses recorded meanwhile start a new hash;
+    the aside copy is deleted only after the database commit (and retried if that fails).
+    """
+    from pulse.admin import service
+    from pulse.auth import last_used_flushing_key, last_used_key
+
+    redis = runtime.redis
+    async for name in redis.scan_iter(match="pulse:{*}:key_last_used*", count=500):
+        project_id = name.split("{", 1)[1].split("}", 1)[0]
+        aside = last_used_flushing_key(project_id)
+        if name == last_used_key(project_id):
+            if await redis.exists(aside):
+                continue  # an earlier flush is pending: it is handled under its own name
+            await redis.rename(name, aside)
+        seen = await redis.hgetall(aside)
+        if seen:
             async with runtime.session() as session:
                 await service.record_key_use(session=session, project_id=UUID(project_id), seen=seen)
                 await commit(session)
-        except BaseException:
-            await runtime.redis.sadd(LAST_USED_DIRTY, project_id)  # try again next round
-            raise
+        await redis.delete(aside)
 
 
 JOBS: list[Job] = [Job("flush_key_last_used", 30.0, flush_key_last_used)]
 
 
 async def _run_with_lease(runtime: Runtime, job: Job) -> None:
-    lease = f"pulse:job:{job.name}"
-    token = secrets.token_hex(8)
-    if not await runtime.redis.set(lease, token, nx=True, px=int(job.every * 1000)):
-        return  # another worker has it this period
-    await job.run(runtime)
+    """Run the job if no worker has this period's lease; a run may not outlast its lease."""
+    if not await runtime.redis.set(f"pulse:job:{job.name}", "1", nx=True, px=int(job.every * 1000)):
+        return
+    await asyncio.wait_for(job.run(runtime), timeout=job.every)
 
 
 async def run_worker(runtime: Runtime, stop: asyncio.Event, jobs: list[Job] | None = None) -> None:
@@ -66,8 +68,8 @@ async def run_worker(runtime: Runtime, stop: asyncio.Event, jobs: list[Job] | No
         for job in jobs:
             try:
                 await _run_with_lease(runtime, job)
-            except (RedisError, SQLAlchemyError, OSError):
-                log.warning("job failed; will retry", extra={"job": job.name}, exc_info=True)
+            except Exception:  # a failed job is retried next period; the loop must live on
+                log.exception("job failed; will retry", extra={"job": job.name})
         try:
             await asyncio.wait_for(stop.wait(), timeout=tick)
         except asyncio.TimeoutError:

@@ -35,7 +35,7 @@ def _server_urls(tmp_root: Path) -> tuple[str, str, Any]:
     warnings.filterwarnings("ignore", module="platformdirs")
     services = embedded_services(tmp_root, postgres=db is None, redis=rd is None)
     urls = services.__enter__()
-    db = Settings(database_url=db or urls["DATABASE_URL"]).database_url
+    db = Settings(DATABASE_URL=db or urls["DATABASE_URL"]).database_url
     return db, rd or urls["REDIS_URL"], services
 
 
@@ -45,7 +45,7 @@ def servers(tmp_path_factory) -> Any:
     db, rd, services = _server_urls(root)
     template = f"pulse_test_template_{os.getpid()}"
     _psql(db, f'DROP DATABASE IF EXISTS "{template}"', f'CREATE DATABASE "{template}"')
-    upgrade(Settings(database_url=str(make_url(db).set(database=template).render_as_string(False))))
+    upgrade(Settings(DATABASE_URL=make_url(db).set(database=template).render_as_string(False)))
     yield {"database_url": db, "redis_url": rd, "template": template}
     _psql(db, f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
     services.__exit__(None, None, None)
@@ -97,9 +97,9 @@ def settings(servers, request) -> Any:
     _psql(servers["database_url"], f'CREATE DATABASE "{name}" TEMPLATE "{servers["template"]}"')
     sync_redis.Redis.from_url(servers["redis_url"]).flushdb()
     url = make_url(servers["database_url"]).set(database=name).render_as_string(hide_password=False)
-    yield Settings(database_url=url, redis_url=servers["redis_url"], admin_token=ADMIN_TOKEN,
-                   cookie_secret="test-cookie-secret", rate_limit_ingest=100_000,
-                   rate_limit_query=100_000, rate_limit_admin=100_000, db_pool_size=4)
+    yield Settings(DATABASE_URL=url, REDIS_URL=servers["redis_url"], PULSE_ADMIN_TOKEN=ADMIN_TOKEN,
+                   PULSE_COOKIE_SECRET="test-cookie-secret", PULSE_RATE_LIMIT_INGEST=100_000,
+                   PULSE_RATE_LIMIT_QUERY=100_000, PULSE_RATE_LIMIT_ADMIN=100_000, PULSE_DB_POOL_SIZE=4)
     _psql(servers["database_url"], f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

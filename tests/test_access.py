@@ -178,7 +178,8 @@ async def test_the_admin_token_acts_on_a_named_project(client):
     assert named.status_code == 200 and named.json() == {"project_id": project["id"]}
     unnamed = await client.get("/api/v1/probe/privacy", headers=ADMIN)
     assert unnamed.status_code == 400
-    assert unnamed.json() == {"error": "The admin token needs ?project_id= to act on a project."}
+    assert unnamed.json() == {"error": "The admin token must name the project: ?project_id= on REST, "
+                                       "the project's id argument in GraphQL."}
     unknown = await client.get("/api/v1/probe/privacy?project_id=00000000-0000-0000-0000-000000000000",
                                headers=ADMIN)
     assert unknown.status_code == 404

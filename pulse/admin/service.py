@@ -16,7 +16,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from pulse import errors
 from pulse.admin.tables import ApiKey, Project, ProjectModule
-from pulse.auth import SCOPES, display_prefix, generate_key, hash_key, invalidate_after_commit, last_used_key
+from pulse.auth import (SCOPES, display_prefix, generate_key, hash_key, invalidate_after_commit,
+                        last_used_flushing_key, last_used_key)
 from pulse.db import as_uuid
 from pulse.modules.registry import ALWAYS_ON, DEFAULT_ACCESS, MODULES, Access
 
@@ -155,7 +156,11 @@ async def list_keys(*, session: AsyncSession, redis: aioredis.Redis, project_id:
 
 async def overlay_last_used(*, redis: aioredis.Redis, project_id: UUID, keys: list[ApiKey]) -> list[ApiKey]:
     """Fill in `last_used_at` from Redis, where requests record it without a database write."""
-    recent = await redis.hgetall(last_used_key(project_id))
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.hgetall(last_used_flushing_key(project_id))  # being moved to the database right now
+        pipe.hgetall(last_used_key(project_id))
+        aside, current = await pipe.execute()
+    recent = {**aside, **current}
     for key in keys:
         seen = recent.get(str(key.id))
         if seen is not None:
@@ -206,7 +211,8 @@ async def modules_of_projects(*, session: AsyncSession, project_ids: list[UUID])
     # Plain rows, not ORM objects: an upsert earlier in this session must show through.
     rows = (await session.execute(
         select(ProjectModule.project_id, ProjectModule.module, ProjectModule.enabled, ProjectModule.access)
-        .where(ProjectModule.project_id.in_(project_ids)))).all()
+        .where(ProjectModule.project_id == project_ids[0] if len(project_ids) == 1
+               else ProjectModule.project_id.in_(project_ids)))).all()
     stored: dict[tuple[UUID, str], tuple[bool, str]] = {
         (r.project_id, r.module): (r.enabled, r.access) for r in rows}
     result = []
@@ -215,7 +221,7 @@ async def modules_of_projects(*, session: AsyncSession, project_ids: list[UUID])
         for info in MODULES.values():
             enabled, access = stored.get((pid, info.name), (info.default_enabled, DEFAULT_ACCESS.value))
             settings.append(ModuleSetting(info.name, info.category, info.description,
-                                          enabled or info.name == ALWAYS_ON, Access(access)))
+                                          enabled or info.name == ALWAYS_ON, Access.of(access)))
         result.append(settings)
     return result
 

@@ -31,9 +31,10 @@ class Context(BaseContext):
 
     @property
     def session(self) -> AsyncSession:
-        """The read session of this request, opened on first use."""
+        """The read session of this request (no transaction), opened on first use. Mutations
+        write through `transaction()`."""
         if self._session is None:
-            self._session = self.runtime.session()
+            self._session = self.runtime.read_session()
         return self._session
 
     @asynccontextmanager

@@ -1,10 +1,11 @@
 """The 33 modules of the API reference, and what a new project starts with.
 
-Defaults: everything a privacy-friendly web analytics site expects is on; modules that
-collect more personal data (session replay, heatmaps), reach out to other systems
-(sources, destinations, BI connections, email reports, alerts) or run experiments and
-surveys on visitors are off until an admin turns them on. Every module starts with
-access `all`. `core` is always on.
+Defaults: everything a privacy-friendly web analytics site expects is on. Off until an admin
+turns them on: modules that collect more personal data (session replay, heatmaps); that reach
+out to or take data from other systems (sources, destinations, BI connections, email reports,
+alerts); that act on visitors (feature flags, experiments, surveys); that profile visitors
+(predictions, AI queries over their data); and governance, which can reject events at ingest
+and so must be set up on purpose. Every module starts with access `all`. `core` is always on.
 """
 
 from __future__ import annotations
@@ -20,6 +21,14 @@ class Access(str, Enum):
 
     def allows(self, action: "Action") -> bool:
         return self is Access.ALL or self.value == action.value
+
+    @staticmethod
+    def of(value: str) -> "Access":
+        """Access from its stored value; a dict lookup, much cheaper than Enum's constructor."""
+        return _ACCESS_BY_VALUE[value]
+
+
+_ACCESS_BY_VALUE = {a.value: a for a in Access}
 
 
 class Action(str, Enum):
