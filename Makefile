@@ -18,6 +18,7 @@ run: install
 	$(BIN)/pulse serve
 
 test: install
+	$(BIN)/ruff check pulse tests bench migrations
 	$(BIN)/pytest
 
 schema: install

@@ -19,7 +19,7 @@ import string
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -161,7 +161,7 @@ def check(caller: Caller, need_: Need, action: Action) -> None:
         raise errors.BadRequest("The admin token must name the project: ?project_id= on REST, "
                                 "the project's id argument in GraphQL.")
     if key is not None:
-        if key.expires_at is not None and key.expires_at <= datetime.now(timezone.utc):
+        if key.expires_at is not None and key.expires_at <= datetime.now(UTC):
             raise errors.Unauthorized(errors.EXPIRED_KEY)
         if "admin" not in key.scopes and not key.scopes.intersection(need_.scopes):
             raise errors.Forbidden(
@@ -181,7 +181,7 @@ def check(caller: Caller, need_: Need, action: Action) -> None:
 class AccessControl:
     """Per-process cache of keys and project module settings, kept honest through Redis."""
 
-    def __init__(self, runtime: "Runtime") -> None:
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self._keys: _LRU = _LRU()
         self._touch_script = runtime.redis.register_script(_TOUCH)

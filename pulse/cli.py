@@ -10,9 +10,8 @@ import secrets
 import sys
 import tempfile
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Iterator
 
 from pulse.config import Settings, get_settings
 

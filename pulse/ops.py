@@ -31,7 +31,7 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
 
     checks = {"database": database(), "redis": redis()}
     results = await asyncio.gather(*(asyncio.wait_for(c, 3) for c in checks.values()), return_exceptions=True)
-    status = {name: ("ok" if r is True else "unreachable") for name, r in zip(checks, results)}
+    status = {name: ("ok" if r is True else "unreachable") for name, r in zip(checks, results, strict=True)}
     ready = all(v == "ok" for v in status.values())
     return JSONResponse({"status": "ready" if ready else "unavailable", "checks": status},
                           status_code=200 if ready else 503)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable
 from uuid import UUID
 
 from pulse.db import commit
@@ -72,6 +72,6 @@ async def run_worker(runtime: Runtime, stop: asyncio.Event, jobs: list[Job] | No
                 log.exception("job failed; will retry", extra={"job": job.name})
         try:
             await asyncio.wait_for(stop.wait(), timeout=tick)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
     log.info("worker stopped")

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 import warnings
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -53,7 +54,6 @@ def servers(tmp_path_factory) -> Any:
 
 def _psql(database_url: str, *statements: str) -> None:
     """Run statements on the server's maintenance database with asyncpg (autocommit)."""
-    import asyncio
 
     import asyncpg
 
@@ -103,11 +103,23 @@ def settings(servers, request) -> Any:
     _psql(servers["database_url"], f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest_asyncio.fixture(scope="module")
-async def app(settings) -> AsyncIterator[Any]:
+@asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """Start an app (its lifespan) and yield a client that calls it in-process."""
+    async with LifespanManager(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pulse.test") as c:
+            yield c
+
+
+def make_app(settings: Settings, **overrides: Any) -> Any:
     from pulse.app import create_app
 
-    application = create_app(settings)
+    return create_app(settings.model_copy(update=overrides) if overrides else settings)
+
+
+@pytest_asyncio.fixture(scope="module")
+async def app(settings) -> AsyncIterator[Any]:
+    application = make_app(settings)
     async with LifespanManager(application):
         yield application
 

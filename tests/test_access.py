@@ -6,12 +6,12 @@ same way (`requires(need(...))`, `allow(need(...))`) and go through the same che
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest_asyncio
 import strawberry
-from asgi_lifespan import LifespanManager
 from fastapi import APIRouter
 from strawberry.fastapi import GraphQLRouter
 from strawberry.types import Info
@@ -20,7 +20,7 @@ from pulse.auth import PROJECT_ADMIN, Caller, need
 from pulse.deps import requires
 from pulse.graphql.context import get_context
 from pulse.graphql.permissions import allow
-from tests.conftest import ADMIN, create_key, create_project, gql, gql_error, key_header
+from tests.conftest import ADMIN, create_key, create_project, gql, gql_error, key_header, make_app, serving
 
 probe = APIRouter()
 FUNNELS = need("funnels", "query")
@@ -53,17 +53,14 @@ class ProbeMutation:
 
 @pytest_asyncio.fixture(scope="module")
 async def client(settings) -> AsyncIterator[httpx.AsyncClient]:
-    from pulse.app import create_app
     from pulse.graphql.schema import build_schema
 
-    app = create_app(settings)
+    app = make_app(settings)
     app.include_router(probe)
     app.include_router(GraphQLRouter(build_schema(settings, queries=(ProbeQuery,), mutations=(ProbeMutation,)),
-                                     path="/graphql-probe",
-                                     context_getter=get_context))
-    async with LifespanManager(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pulse.test") as c:
-            yield c
+                                     path="/graphql-probe", context_getter=get_context))
+    async with serving(app) as c:
+        yield c
 
 
 async def setup(client, *scopes: str, **fields: Any) -> tuple[dict, dict]:

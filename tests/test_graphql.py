@@ -7,13 +7,13 @@ from pathlib import Path
 from sqlalchemy import event
 
 from pulse.graphql.schema import export_sdl
-from tests.conftest import ADMIN, create_key, create_project, gql, gql_error
+from tests.conftest import ADMIN, create_key, create_project, gql, gql_error, make_app, serving
 
 SDL = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
 
 
 def test_checked_in_sdl_is_current():
-    assert SDL.read_text() == export_sdl(), "schema/schema.graphql is stale: run `pulse export-schema > schema/schema.graphql`"
+    assert SDL.read_text() == export_sdl(), "schema/schema.graphql is stale: run `make schema`"
 
 
 async def test_get_serves_the_graphiql_explorer(client):
@@ -23,17 +23,10 @@ async def test_get_serves_the_graphiql_explorer(client):
 
 
 async def test_depth_limit(settings):
-    import httpx
-    from asgi_lifespan import LifespanManager
-
-    from pulse.app import create_app
-
-    app = create_app(settings.model_copy(update={"graphql_max_depth": 1}))
-    async with LifespanManager(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-            assert "errors" not in await gql(c, "{ projects { id } }", headers=ADMIN)
-            message, _ = gql_error(await gql(c, "{ projects { keys { id } } }", headers=ADMIN))
-            assert "exceeds maximum operation depth of 1" in message
+    async with serving(make_app(settings, graphql_max_depth=1)) as c:
+        assert "errors" not in await gql(c, "{ projects { id } }", headers=ADMIN)
+        message, _ = gql_error(await gql(c, "{ projects { keys { id } } }", headers=ADMIN))
+        assert "exceeds maximum operation depth of 1" in message
 
 
 async def test_alias_limit(client):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, make_app, serving
 
 
 async def test_healthz(client):
@@ -17,22 +17,14 @@ async def test_readyz_checks_database_and_redis(client):
 
 
 async def test_readyz_reports_an_unreachable_redis(settings):
-    import httpx
-    from asgi_lifespan import LifespanManager
-
-    from pulse.app import create_app
-
-    broken = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
-    app = create_app(broken)
-    async with LifespanManager(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-            response = await c.get("/readyz")
-            assert response.status_code == 503
-            assert response.json() == {"status": "unavailable", "checks": {"database": "ok", "redis": "unreachable"}}
-            # Authenticated requests need Redis (rate limits, revocation): 503 with Retry-After, not a guess.
-            refused = await c.get("/api/admin/projects", headers=ADMIN)
-            assert refused.status_code == 503 and refused.headers["Retry-After"] == "1"
-            assert refused.json() == {"error": "Service temporarily unavailable: Redis is unreachable."}
+    async with serving(make_app(settings, redis_url="redis://127.0.0.1:1/0")) as c:
+        response = await c.get("/readyz")
+        assert response.status_code == 503
+        assert response.json() == {"status": "unavailable", "checks": {"database": "ok", "redis": "unreachable"}}
+        # Authenticated requests need Redis (rate limits, revocation): 503 with Retry-After, not a guess.
+        refused = await c.get("/api/admin/projects", headers=ADMIN)
+        assert refused.status_code == 503 and refused.headers["Retry-After"] == "1"
+        assert refused.json() == {"error": "Service temporarily unavailable: Redis is unreachable."}
 
 
 async def test_metrics_count_requests_by_route(client):
@@ -50,22 +42,15 @@ async def test_unknown_routes_and_methods_answer_json(client):
 
 
 async def test_cors_allows_configured_origins_only(settings):
-    import httpx
-    from asgi_lifespan import LifespanManager
-
-    from pulse.app import create_app
-
-    app = create_app(settings.model_copy(update={"allowed_origins": ["https://dash.example.com"]}))
-    async with LifespanManager(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-            preflight = {"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "x-pulse-key"}
-            ok = await c.options("/graphql", headers={"Origin": "https://dash.example.com", **preflight})
-            assert ok.status_code == 200
-            assert ok.headers["access-control-allow-origin"] == "https://dash.example.com"
-            denied = await c.options("/graphql", headers={"Origin": "https://evil.example", **preflight})
-            assert "access-control-allow-origin" not in denied.headers
-            # The tracking paths are called from customers' own sites, whatever ALLOWED_ORIGINS says.
-            site = {"Origin": "https://acme.test", "Access-Control-Request-Method": "POST",
-                    "Access-Control-Request-Headers": "content-type,x-pulse-key"}
-            collect = await c.options("/api/collect", headers=site)
-            assert collect.status_code == 200 and collect.headers["access-control-allow-origin"] == "*"
+    async with serving(make_app(settings, allowed_origins=["https://dash.example.com"])) as c:
+        preflight = {"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "x-pulse-key"}
+        ok = await c.options("/graphql", headers={"Origin": "https://dash.example.com", **preflight})
+        assert ok.status_code == 200
+        assert ok.headers["access-control-allow-origin"] == "https://dash.example.com"
+        denied = await c.options("/graphql", headers={"Origin": "https://evil.example", **preflight})
+        assert "access-control-allow-origin" not in denied.headers
+        # The tracking paths are called from customers' own sites, whatever ALLOWED_ORIGINS says.
+        site = {"Origin": "https://acme.test", "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type,x-pulse-key"}
+        collect = await c.options("/api/collect", headers=site)
+        assert collect.status_code == 200 and collect.headers["access-control-allow-origin"] == "*"

@@ -4,32 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest_asyncio
-from asgi_lifespan import LifespanManager
 
 from pulse.auth import need
 from pulse.deps import requires
-from tests.conftest import ADMIN, create_key, create_project, key_header
+from tests.conftest import ADMIN, create_key, create_project, key_header, make_app, serving
 
 LIMIT = 5
 
 
 @pytest_asyncio.fixture(scope="module")
 async def limited(settings) -> AsyncIterator[httpx.AsyncClient]:
-    from pulse.app import create_app
-
-    tight = settings.model_copy(update={"rate_limit_query": LIMIT, "rate_limit_admin": LIMIT,
-                                        "rate_limit_ingest": LIMIT})
-    app = create_app(tight)
+    app = make_app(settings, rate_limit_query=LIMIT, rate_limit_admin=LIMIT, rate_limit_ingest=LIMIT)
     # Stands in for /api/collect (the ingestion issue): an ingest-scoped route has its own budget.
     app.add_api_route("/api/probe/collect", lambda caller=requires(need("core", "ingest")): {"ok": True},
                       methods=["GET"])
-    async with LifespanManager(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pulse.test") as c:
-            yield c
+    async with serving(app) as c:
+        yield c
 
 
 async def burst(client: httpx.AsyncClient, n: int, path: str, headers: dict) -> list[httpx.Response]:

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest_asyncio
-from asgi_lifespan import LifespanManager
 
-from tests.conftest import ADMIN, create_key, create_project, gql, gql_error, key_header
+from tests.conftest import ADMIN, create_key, create_project, gql, gql_error, key_header, make_app, serving
 
 
 @pytest_asyncio.fixture(scope="module")
 async def other(settings) -> AsyncIterator[httpx.AsyncClient]:
-    from pulse.app import create_app
-
-    app = create_app(settings)
-    async with LifespanManager(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://other.test") as c:
-            yield c
+    async with serving(make_app(settings)) as c:
+        yield c
 
 
 async def test_revoking_on_one_instance_stops_the_key_on_the_other_at_once(client, other):

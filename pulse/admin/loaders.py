@@ -15,11 +15,11 @@ if TYPE_CHECKING:
     from pulse.graphql.context import Context
 
 
-async def load_modules_by_project(context: "Context", ids: list[UUID]) -> list[list[service.ModuleSetting]]:
+async def load_modules_by_project(context: Context, ids: list[UUID]) -> list[list[service.ModuleSetting]]:
     return await service.modules_of_projects(session=context.session, project_ids=list(ids))
 
 
-async def load_keys_by_project(context: "Context", ids: list[UUID]) -> list[list[ApiKey]]:
+async def load_keys_by_project(context: Context, ids: list[UUID]) -> list[list[ApiKey]]:
     keys = (await context.session.execute(
         select(ApiKey).where(ApiKey.project_id.in_(ids), ApiKey.revoked_at.is_(None))
         .order_by(ApiKey.created_at.desc(), ApiKey.id))).scalars()

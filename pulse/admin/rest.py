@@ -105,7 +105,8 @@ async def revoke_key(caller: ProjectAdmin, key_id: str, session: SessionDep) -> 
 
 @router.get("/{project_id}/modules")
 async def list_modules(caller: ProjectAdmin, session: SessionDep) -> dict:
-    return {"modules": [module_json(m) for m in await service.list_modules(session=session, project_id=caller.project_id)]}
+    modules = await service.list_modules(session=session, project_id=caller.project_id)
+    return {"modules": [module_json(m) for m in modules]}
 
 
 @router.put("/{project_id}/modules")

@@ -10,8 +10,16 @@ from strawberry.types import Info
 
 from pulse.admin import service
 from pulse.admin.service import ModuleChange
-from pulse.admin.types import (ApiKey, CreatedApiKey, Module, ModuleAccess, ModuleSettingInput, Project,
-                               ProjectModule, all_modules)
+from pulse.admin.types import (
+    ApiKey,
+    CreatedApiKey,
+    Module,
+    ModuleAccess,
+    ModuleSettingInput,
+    Project,
+    ProjectModule,
+    all_modules,
+)
 from pulse.auth import PLATFORM, PROJECT_ADMIN, need
 from pulse.graphql.permissions import allow
 from pulse.modules.registry import Action

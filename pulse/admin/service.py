@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -16,12 +16,20 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from pulse import errors
 from pulse.admin.tables import ApiKey, Project, ProjectModule
-from pulse.auth import (SCOPES, display_prefix, generate_key, hash_key, invalidate_after_commit,
-                        last_used_flushing_key, last_used_key)
+from pulse.auth import (
+    SCOPES,
+    display_prefix,
+    generate_key,
+    hash_key,
+    invalidate_after_commit,
+    last_used_flushing_key,
+    last_used_key,
+)
 from pulse.db import as_uuid
 from pulse.modules.registry import ALWAYS_ON, DEFAULT_ACCESS, MODULES, Access
 
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$")
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*(:\d{{1,5}})?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +141,8 @@ async def create_key(*, session: AsyncSession, project_id: UUID, name: str, scop
     await get_project(session=session, project_id=project_id)
     if expires_at is not None:
         if expires_at.tzinfo is None:
-            expires_at = expires_at.replace(tzinfo=timezone.utc)
-        if expires_at <= datetime.now(timezone.utc):
+            expires_at = expires_at.replace(tzinfo=UTC)
+        if expires_at <= datetime.now(UTC):
             raise errors.BadRequest("Invalid request body: 'expires_at' must be in the future.")
     value = generate_key()
     key = ApiKey(project_id=project_id, name=_name(name), key_hash=hash_key(value),
@@ -164,7 +172,7 @@ async def overlay_last_used(*, redis: aioredis.Redis, project_id: UUID, keys: li
     for key in keys:
         seen = recent.get(str(key.id))
         if seen is not None:
-            when = datetime.fromtimestamp(int(seen), timezone.utc)
+            when = datetime.fromtimestamp(int(seen), UTC)
             if key.last_used_at is None or when > key.last_used_at:
                 # A display value, not a change: the worker persists it, not this request.
                 set_committed_value(key, "last_used_at", when)
@@ -179,7 +187,7 @@ async def revoke_key(*, session: AsyncSession, project_id: UUID, key_id: str | U
         revoked = (await session.execute(
             update(ApiKey)
             .where(ApiKey.project_id == project_id, ApiKey.id == kid, ApiKey.revoked_at.is_(None))
-            .values(revoked_at=datetime.now(timezone.utc))
+            .values(revoked_at=datetime.now(UTC))
             .returning(ApiKey.id))).scalar_one_or_none()
     if revoked is None:
         raise errors.NotFound(f"API key '{key_id}' not found.")
@@ -192,7 +200,7 @@ async def record_key_use(*, session: AsyncSession, project_id: UUID, seen: dict[
         kid = as_uuid(key_id)
         if kid is None:
             continue
-        when = datetime.fromtimestamp(int(second), timezone.utc)
+        when = datetime.fromtimestamp(int(second), UTC)
         await session.execute(
             update(ApiKey).where(ApiKey.project_id == project_id, ApiKey.id == kid,
                                  (ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at < when))

@@ -26,7 +26,7 @@ class Module:
     default_enabled: bool
 
     @classmethod
-    def of(cls, info: ModuleInfo) -> "Module":
+    def of(cls, info: ModuleInfo) -> Module:
         return cls(name=info.name, category=info.category, description=info.description,
                    default_enabled=info.default_enabled)
 
@@ -40,7 +40,7 @@ class ProjectModule:
     access: ModuleAccess
 
     @classmethod
-    def of(cls, m: service.ModuleSetting) -> "ProjectModule":
+    def of(cls, m: service.ModuleSetting) -> ProjectModule:
         return cls(name=m.name, category=m.category, description=m.description,
                    enabled=m.enabled, access=m.access)
 
@@ -57,7 +57,7 @@ class ApiKey:
     last_used_at: datetime | None
 
     @classmethod
-    def of(cls, k: ApiKeyRow) -> "ApiKey":
+    def of(cls, k: ApiKeyRow) -> ApiKey:
         return cls(id=strawberry.ID(str(k.id)), name=k.name, key_prefix=k.key_prefix, scopes=list(k.scopes),
                    allowed_modules=list(k.allowed_modules) if k.allowed_modules else None,
                    expires_at=k.expires_at, created_at=k.created_at, last_used_at=k.last_used_at)
@@ -78,7 +78,7 @@ class Project:
     project_uuid: strawberry.Private[UUID]
 
     @classmethod
-    def of(cls, p: ProjectRow) -> "Project":
+    def of(cls, p: ProjectRow) -> Project:
         return cls(id=strawberry.ID(str(p.id)), name=p.name, domain=p.domain, created_at=p.created_at,
                    project_uuid=p.id)
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 class Loaders:
-    def __init__(self, context: "Context") -> None:
+    def __init__(self, context: Context) -> None:
         self.context = context
 
     def _loader(self, batch_load) -> DataLoader:

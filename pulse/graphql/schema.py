@@ -8,11 +8,10 @@ import strawberry
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 
-from pulse.config import Settings
-from pulse.graphql.errors import ApiErrors
-
 # Each part of Pulse that has a GraphQL face lists its types here.
 from pulse.admin import schema as admin_schema
+from pulse.config import Settings
+from pulse.graphql.errors import ApiErrors
 
 QUERIES = (admin_schema.Query,)
 MUTATIONS = (admin_schema.Mutation,)

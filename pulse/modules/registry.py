@@ -11,19 +11,19 @@ and so must be set up on purpose. Every module starts with access `all`. `core` 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Access(str, Enum):
+class Access(StrEnum):
     READ = "read"
     WRITE = "write"
     ALL = "all"
 
-    def allows(self, action: "Action") -> bool:
+    def allows(self, action: Action) -> bool:
         return self is Access.ALL or self.value == action.value
 
     @staticmethod
-    def of(value: str) -> "Access":
+    def of(value: str) -> Access:
         """Access from its stored value; a dict lookup, much cheaper than Enum's constructor."""
         return _ACCESS_BY_VALUE[value]
 
@@ -31,7 +31,7 @@ class Access(str, Enum):
 _ACCESS_BY_VALUE = {a.value: a for a in Access}
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     READ = "read"
     WRITE = "write"
 

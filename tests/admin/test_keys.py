@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
@@ -94,7 +94,7 @@ async def test_an_expired_key_is_refused(client, app):
 
 async def test_a_key_that_expires_while_cached_is_refused(client, app):
     project = await create_project(client)
-    soon = (datetime.now(timezone.utc) + timedelta(seconds=1)).isoformat()
+    soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
     key = await create_key(client, project["id"], "query", expires_at=soon)
     first = await gql(client, "{ project { id } }", headers=key_header(key["key"]))
     assert first["data"]

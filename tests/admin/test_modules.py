@@ -45,7 +45,8 @@ async def test_bulk_update_is_all_or_nothing(client):
         ([{"name": "bi", "enabled": True}, {"name": "nope", "enabled": True}], "Unknown module 'nope'."),
         ([{"name": "bi", "enabled": True}, {"name": "core", "enabled": False}],
          "Module 'core' is always enabled and cannot be disabled."),
-        ([{"name": "bi", "access": "everything"}], "Invalid access level 'everything': expected one of read, write, all."),
+        ([{"name": "bi", "access": "everything"}],
+         "Invalid access level 'everything': expected one of read, write, all."),
     ]:
         response = await client.put(f"/api/admin/projects/{project['id']}/modules", headers=ADMIN,
                                     json={"modules": modules})
@@ -97,8 +98,9 @@ async def test_graphql_modules(client):
                       variables, headers=ADMIN))["data"]["enableModule"] == {"enabled": True}
     assert (await gql(client, 'mutation($p: ID!) { disableModule(projectId: $p, name: "heatmaps") { enabled } }',
                       variables, headers=ADMIN))["data"]["disableModule"] == {"enabled": False}
-    assert (await gql(client, 'mutation($p: ID!) { setModuleAccess(projectId: $p, name: "goals", access: WRITE) '
-                              '{ access } }', variables, headers=ADMIN))["data"]["setModuleAccess"] == {"access": "WRITE"}
+    access = await gql(client, 'mutation($p: ID!) { setModuleAccess(projectId: $p, name: "goals", access: WRITE) '
+                               '{ access } }', variables, headers=ADMIN)
+    assert access["data"]["setModuleAccess"] == {"access": "WRITE"}
     rest = await modules_of(client, project["id"])
     assert rest["bi"] == {"name": "bi", "enabled": True, "access": "read"}
     assert rest["logs"]["enabled"] is False and rest["heatmaps"]["enabled"] is False
