@@ -17,15 +17,17 @@ from pulse.config import Settings, get_settings
 from pulse.errors import install_error_handlers
 from pulse.graphql.context import get_context
 from pulse.graphql.schema import build_schema
+from pulse.ingest import rest as ingest_rest
 from pulse.observability import ObservabilityMiddleware
 from pulse.ops import router as ops_router
+from pulse.privacy import rest as privacy_rest
 from pulse.runtime import Runtime
 
 # Routes the tracking script calls from a customer's own site: any origin may call them; the
 # ingest key (and the project's domain, checked at ingestion) decide what is accepted.
 PUBLIC_PATHS = ("/api/collect", "/api/script.js")
 
-REST_ROUTERS = [ops_router, admin_rest.router]
+REST_ROUTERS = [ops_router, admin_rest.router, privacy_rest.router, ingest_rest.router]
 
 
 class Cors:

@@ -30,6 +30,8 @@ from sqlalchemy import select
 from pulse import errors
 from pulse.db import after_commit, as_uuid
 from pulse.modules.registry import ALWAYS_ON, DEFAULT_ACCESS, MODULES, Access, Action
+from pulse.privacy.settings import DEFAULTS as PRIVACY_DEFAULTS
+from pulse.privacy.settings import PrivacySettings, from_row
 
 if TYPE_CHECKING:
     from pulse.runtime import Runtime
@@ -110,9 +112,13 @@ class KeyRecord:
 
 @dataclass(frozen=True, slots=True)
 class ProjectAccess:
+    """What a request needs to know of its project, cached with the key."""
+
     project_id: UUID
     domain: str
     modules: dict[str, tuple[bool, Access]]
+    timezone: str = "UTC"
+    privacy: PrivacySettings = PRIVACY_DEFAULTS
 
     def module(self, name: str) -> tuple[bool, Access]:
         info = MODULES[name]
@@ -276,16 +282,22 @@ class AccessControl:
     @staticmethod
     async def _load_projects(session, project_ids: list[UUID]) -> list[ProjectAccess | None]:
         from pulse.admin.tables import Project, ProjectModule
+        from pulse.ingest.tables import privacy_settings
 
-        domains = dict((await session.execute(
-            select(Project.id, Project.domain).where(Project.id.in_(project_ids)))).all())
-        modules: dict[UUID, dict[str, tuple[bool, Access]]] = {pid: {} for pid in domains}
+        projects = {r.id: r for r in await session.execute(
+            select(Project.id, Project.domain, Project.timezone).where(Project.id.in_(project_ids)))}
+        found = list(projects)
+        modules: dict[UUID, dict[str, tuple[bool, Access]]] = {pid: {} for pid in found}
         for r in await session.execute(
                 select(ProjectModule.project_id, ProjectModule.module, ProjectModule.enabled, ProjectModule.access)
-                .where(ProjectModule.project_id.in_(list(domains)))):
+                .where(ProjectModule.project_id.in_(found))):
             if r.module in MODULES:
                 modules[r.project_id][r.module] = (r.enabled, Access.of(r.access))
-        return [ProjectAccess(pid, domains[pid], modules[pid]) if pid in domains else None for pid in project_ids]
+        privacy = {r.project_id: from_row(r) for r in await session.execute(
+            select(privacy_settings).where(privacy_settings.c.project_id.in_(found)))}
+        return [ProjectAccess(pid, projects[pid].domain, modules[pid], projects[pid].timezone,
+                              privacy.get(pid, PRIVACY_DEFAULTS)) if pid in projects else None
+                for pid in project_ids]
 
     # -- Redis -------------------------------------------------------------------------------
 

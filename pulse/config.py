@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     rate_limit_query: int = Field(100, ge=1, validation_alias=_env("PULSE_RATE_LIMIT_QUERY"))
     rate_limit_admin: int = Field(20, ge=1, validation_alias=_env("PULSE_RATE_LIMIT_ADMIN"))
 
+    # Ingestion.
+    geoip_city_db: str | None = Field(None, validation_alias=_env("PULSE_GEOIP_CITY_DB"))
+    ingest_shards: int = Field(2, ge=1, le=64, validation_alias=_env("PULSE_INGEST_SHARDS"))
+    ingest_max_backlog: int = Field(200_000, ge=1, validation_alias=_env("PULSE_INGEST_MAX_BACKLOG"))
+    ingest_batch_size: int = Field(2000, ge=1, validation_alias=_env("PULSE_INGEST_BATCH_SIZE"))
+
     # GraphQL guards.
     graphql_max_depth: int = Field(12, ge=1, validation_alias=_env("PULSE_GRAPHQL_MAX_DEPTH"))
     graphql_max_tokens: int = Field(5000, ge=100, validation_alias=_env("PULSE_GRAPHQL_MAX_TOKENS"))

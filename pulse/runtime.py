@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import redis.asyncio as aioredis
+from functools import cached_property
+
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from pulse.config import Settings
@@ -24,8 +26,21 @@ class Runtime:
             settings.redis_url, decode_responses=True, socket_timeout=5, socket_connect_timeout=2,
             health_check_interval=30,
         )
+        # The ingest stream carries msgpack: a client that hands back bytes, on the same server.
+        self.stream_redis: aioredis.Redis = aioredis.Redis.from_url(
+            settings.redis_url, decode_responses=False, socket_timeout=5, socket_connect_timeout=2,
+            health_check_interval=30,
+        )
         self.access = AccessControl(self)
+
+    @cached_property
+    def ingestor(self):
+        """The request side of ingestion (geo database, salts, stream buffer), made on first use."""
+        from pulse.ingest.service import Ingestor
+
+        return Ingestor(self)
 
     async def close(self) -> None:
         await self.redis.aclose()
+        await self.stream_redis.aclose()
         await self.engine.dispose()

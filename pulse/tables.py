@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-TABLE_MODULES = ["pulse.admin.tables"]
+TABLE_MODULES = ["pulse.admin.tables", "pulse.ingest.tables"]
 
 
 def import_all_tables() -> None:

@@ -10,7 +10,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from uuid import UUID
+
+from sqlalchemy import text
 
 from pulse.db import commit
 from pulse.runtime import Runtime
@@ -50,7 +53,26 @@ async def flush_key_last_used(runtime: Runtime) -> None:
         await redis.delete(aside)
 
 
-JOBS: list[Job] = [Job("flush_key_last_used", 30.0, flush_key_last_used)]
+async def ensure_partitions(runtime: Runtime) -> None:
+    """Monthly partitions from the oldest accepted timestamp to two months ahead."""
+    from pulse.ingest import partitions
+    from pulse.ingest.payloads import MAX_AGE
+
+    async with runtime.engine.begin() as conn:
+        await partitions.ensure_months(conn, partitions.window(datetime.now(UTC), MAX_AGE))
+
+
+async def prune_ingest_ledger(runtime: Runtime) -> None:
+    """Forget written stream entries after a week: replays only happen within minutes."""
+    async with runtime.engine.begin() as conn:
+        await conn.execute(text("DELETE FROM ingest_ledger WHERE written_at < now() - interval '7 days'"))
+
+
+JOBS: list[Job] = [
+    Job("flush_key_last_used", 30.0, flush_key_last_used),
+    Job("ensure_partitions", 3600.0, ensure_partitions),
+    Job("prune_ingest_ledger", 3600.0, prune_ingest_ledger),
+]
 
 
 async def _run_with_lease(runtime: Runtime, job: Job) -> None:
@@ -60,10 +82,15 @@ async def _run_with_lease(runtime: Runtime, job: Job) -> None:
     await asyncio.wait_for(job.run(runtime), timeout=job.every)
 
 
-async def run_worker(runtime: Runtime, stop: asyncio.Event, jobs: list[Job] | None = None) -> None:
+async def run_worker(runtime: Runtime, stop: asyncio.Event, jobs: list[Job] | None = None,
+                     *, ingest: bool = True) -> None:
+    """Periodic jobs, and (unless `ingest` is False) the writers of the ingest stream."""
+    from pulse.ingest.writer import run_writers
+
     jobs = JOBS if jobs is None else jobs
     tick = min(job.every for job in jobs)
-    log.info("worker started", extra={"jobs": [j.name for j in jobs]})
+    writers = asyncio.create_task(run_writers(runtime, stop)) if ingest else None
+    log.info("worker started", extra={"jobs": [j.name for j in jobs], "ingest": ingest})
     while not stop.is_set():
         for job in jobs:
             try:
@@ -74,4 +101,6 @@ async def run_worker(runtime: Runtime, stop: asyncio.Event, jobs: list[Job] | No
             await asyncio.wait_for(stop.wait(), timeout=tick)
         except TimeoutError:
             pass
+    if writers is not None:
+        await writers  # finishes its batch, releases its leases
     log.info("worker stopped")

@@ -63,5 +63,5 @@ async def test_nested_fields_cost_the_same_statements_for_any_number_of_projects
     await add_projects(5)
     many, many_statements = await count_statements(app, client, query)
     assert len(many["data"]["projects"]) == len(few["data"]["projects"]) + 5
-    # projects; their access settings (projects, modules) for the permission checks; keys; modules.
-    assert len(few_statements) == len(many_statements) == 5, many_statements
+    # projects; their access settings (projects, modules, privacy) for the permission checks; keys; modules.
+    assert len(few_statements) == len(many_statements) == 6, many_statements

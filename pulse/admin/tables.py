@@ -18,6 +18,8 @@ class Project(Base):
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(Text)
     domain: Mapped[str] = mapped_column(Text)
+    # IANA zone whose days the reports and rollups use.
+    timezone: Mapped[str] = mapped_column(Text, server_default="UTC")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

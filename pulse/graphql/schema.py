@@ -8,13 +8,14 @@ import strawberry
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 
-# Each part of Pulse that has a GraphQL face lists its types here.
 from pulse.admin import schema as admin_schema
 from pulse.config import Settings
 from pulse.graphql.errors import ApiErrors
+from pulse.privacy import schema as privacy_schema
 
-QUERIES = (admin_schema.Query,)
-MUTATIONS = (admin_schema.Mutation,)
+# Each part of Pulse that has a GraphQL face lists its types here.
+QUERIES = (admin_schema.Query, privacy_schema.Query)
+MUTATIONS = (admin_schema.Mutation, privacy_schema.Mutation)
 
 
 class PulseSchema(strawberry.Schema):

@@ -1,0 +1,1 @@
+"""Ingestion: collect payloads, enrich them, buffer them in Redis, write them in batches."""

@@ -1,0 +1,151 @@
+"""The request side of ingestion: validate, apply privacy rules, enrich, hand to the stream.
+
+Each step is a small function; `Ingestor.accept` runs them in order. Nothing here touches
+PostgreSQL: the writer (writer.py) stores what the stream carries.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from pulse import errors
+from pulse.auth import Caller, need
+from pulse.ingest.buffer import IngestBuffer
+from pulse.ingest.campaigns import click_ids, extract_utm
+from pulse.ingest.geo import Geo, GeoLocator, anonymize_ip
+from pulse.ingest.payloads import Item, ItemError, parse_collect
+from pulse.ingest.records import Entry, Record, encode_entry
+from pulse.ingest.referrers import classify_referrer
+from pulse.ingest.useragent import Agent, is_blocked, parse_user_agent
+from pulse.ingest.visitors import Salts, visitor_hash
+from pulse.modules.registry import Action
+from pulse.privacy.settings import PrivacySettings
+
+if TYPE_CHECKING:
+    from pulse.runtime import Runtime
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """What the request itself says about who sent it."""
+
+    ip: str
+    user_agent: str
+    do_not_track: bool  # DNT: 1 or Sec-GPC: 1
+
+
+@lru_cache(maxsize=256)
+def _module_need(module: str):
+    return need(module, "ingest")
+
+
+def module_refusal(caller: Caller, item: Item) -> str | None:
+    """The documented module error when the item's module is off (or outside the key's modules)."""
+    try:
+        caller_check(caller, item)
+    except errors.Forbidden as exc:
+        return exc.message
+    return None
+
+
+def caller_check(caller: Caller, item: Item) -> None:
+    from pulse.auth import check
+
+    check(caller, _module_need(item.module), Action.WRITE)
+
+
+def consented(privacy: PrivacySettings, item: Item) -> bool:
+    """With consent required, only payloads granted consent under an allowed mode are kept."""
+    if not privacy.consent_required:
+        return True
+    mode = item.consent_mode or "analytics"
+    return item.consent_granted is True and mode in privacy.allowed_consent_modes
+
+
+def to_micros(ts: datetime) -> int:
+    return int(ts.timestamp() * 1_000_000)
+
+
+class Ingestor:
+    def __init__(self, runtime: Runtime) -> None:
+        settings = runtime.settings
+        self.locator = GeoLocator(settings.geoip_city_db)
+        self.salts = Salts(runtime.redis)
+        self.buffer = IngestBuffer(runtime.stream_redis, shards=settings.ingest_shards,
+                                   max_backlog=settings.ingest_max_backlog)
+
+    async def accept(self, caller: Caller, body: bytes, client: Client, now: datetime) -> dict:
+        parsed = parse_collect(body, now=now)
+        project = caller.project
+        privacy = project.privacy
+        problems = [item for item in parsed.items if isinstance(item, ItemError)]
+        items = [item for item in parsed.items if isinstance(item, Item)]
+        if not parsed.batch:
+            caller_check(caller, items[0])  # a single payload gets the module error itself
+        else:
+            refused = {id(i): module_refusal(caller, i) for i in items}
+            problems += [ItemError(index=parsed.items.index(i), error=refused[id(i)])
+                         for i in items if refused[id(i)]]
+            items = [i for i in items if not refused[id(i)]]
+        accepted = 0
+        if items and not self._dropped_by_request(privacy, client):
+            agent = parse_user_agent(client.user_agent)
+            if agent.is_bot and privacy.bot_filtering:
+                records = [Record(id=uuid.uuid4().bytes, type="bot", ts=to_micros(now))]
+            else:
+                kept = [item for item in items if consented(privacy, item)]
+                records = await self._records(kept, caller, client, agent, privacy, now)
+                accepted = len(records)
+            if records:
+                await self.buffer.append(project.project_id,
+                                         encode_entry(Entry(project.project_id.bytes, records)))
+        if not parsed.batch:
+            return {"ok": True}
+        return {"ok": True, "accepted": accepted,
+                "errors": [{"index": p.index, "error": p.error} for p in sorted(problems, key=lambda p: p.index)]}
+
+    @staticmethod
+    def _dropped_by_request(privacy: PrivacySettings, client: Client) -> bool:
+        """Privacy rules that drop everything a request carries."""
+        if privacy.respect_dnt and client.do_not_track:
+            return True
+        return bool(privacy.blocked_user_agents) and is_blocked(client.user_agent, privacy.blocked_user_agents)
+
+    async def _records(self, items: list[Item], caller: Caller, client: Client, agent: Agent,
+                       privacy: PrivacySettings, now: datetime) -> list[Record]:
+        project = caller.project
+        geo = self._geo(client.ip, privacy)
+        anonymous_id = None
+        records = []
+        for item in items:
+            visitor_id = item.visitor_id
+            if visitor_id is None:
+                if anonymous_id is None:
+                    salt = await self.salts.today(now)
+                    anonymous_id = visitor_hash(salt, project.project_id, client.ip, client.user_agent)
+                visitor_id = anonymous_id
+            utm = extract_utm(item.utm, item.url)
+            referral = classify_referrer(item.referrer, own_domain=project.domain, utm_source=utm.source,
+                                         utm_medium=utm.medium, click_ids=click_ids(item.url))
+            records.append(Record(
+                id=uuid.uuid4().bytes, type=item.type, ts=to_micros(item.ts), visitor_id=visitor_id,
+                user_id=item.user_id, session=item.session_id, hostname=item.hostname, path=item.path,
+                title=item.title, referrer=None if referral.is_internal else item.referrer,
+                source=referral.source, channel=referral.channel,
+                utm_source=utm.source, utm_medium=utm.medium, utm_campaign=utm.campaign,
+                utm_content=utm.content, utm_term=utm.term,
+                country=geo.country, region=geo.region, city=geo.city,
+                browser=agent.browser, os=agent.os, device=agent.device_type,
+                screen=item.screen, language=item.language, data=item.data))
+        return records
+
+    def _geo(self, ip: str, privacy: PrivacySettings) -> Geo:
+        if not privacy.anonymize_ip:
+            return self.locator.lookup(ip)
+        # Anonymized: look up the truncated address, and keep no city.
+        geo = self.locator.lookup(anonymize_ip(ip))
+        return Geo(geo.country, geo.region, None)

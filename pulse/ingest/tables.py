@@ -1,0 +1,243 @@
+"""Tables for collected data, sessions, visitors, identity, privacy settings and rollups.
+
+Collected types get one table each, partitioned by month on `ts` (see partitions.py), with
+`(project_id, ts, id)` as the primary key: `id` is the event id given at the request, so a
+replayed batch inserts nothing twice. Visitors are numbered densely per project
+(`visitor_no`), which keeps rows small and lets reports count distinct visitors with bitmaps.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    Table,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+
+from pulse.db import Base
+
+metadata = Base.metadata
+
+# Where a collected row happened: the columns every collected type shares, after the key.
+CONTEXT = [
+    ("visitor_no", BigInteger, False),
+    ("session_id", UUID, True),
+    ("hostname", Text, True),
+    ("path", Text, True),
+]
+
+
+def collected(name: str, *columns: Column) -> Table:
+    """A monthly-partitioned table of one collected type."""
+    return Table(
+        name, metadata,
+        Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+        Column("ts", DateTime(timezone=True), nullable=False),
+        Column("id", UUID, nullable=False),
+        *(Column(col, type_, nullable=nullable) for col, type_, nullable in CONTEXT),
+        *columns,
+        PrimaryKeyConstraint("project_id", "ts", "id"),
+        Index(f"ix_{name}_project_id_session_id", "project_id", "session_id"),
+        postgresql_partition_by="RANGE (ts)",
+    )
+
+
+pageviews = collected(
+    "pageviews",
+    Column("title", Text), Column("referrer", Text), Column("source", Text), Column("channel", Text),
+    Column("utm_source", Text), Column("utm_medium", Text), Column("utm_campaign", Text),
+    Column("utm_content", Text), Column("utm_term", Text),
+    Column("country", Text), Column("region", Text), Column("city", Text),
+    Column("browser", Text), Column("os", Text), Column("device", Text),
+    Column("screen", Text), Column("language", Text),
+)
+events = collected(
+    "events",
+    Column("name", Text, nullable=False), Column("data", JSONB),
+    Column("revenue_amount", Numeric(18, 4)), Column("revenue_currency", Text),
+)
+web_vitals = collected(
+    "web_vitals",
+    Column("name", Text, nullable=False), Column("value", Double, nullable=False), Column("rating", Text),
+    Column("browser", Text), Column("device", Text), Column("country", Text),
+)
+scroll_depths = collected("scroll_depths", Column("max_depth", SmallInteger, nullable=False))
+search_queries = collected("search_queries", Column("query", Text, nullable=False),
+                           Column("results_count", Integer))
+outlinks = collected("outlinks", Column("url", Text, nullable=False), Column("link_type", Text, nullable=False))
+js_errors = collected(
+    "js_errors",
+    Column("message", Text, nullable=False), Column("error_type", Text), Column("stack", Text),
+    Column("filename", Text), Column("lineno", Integer), Column("colno", Integer),
+    Column("fingerprint", Text, nullable=False), Column("release", Text), Column("environment", Text),
+    Column("browser", Text), Column("os", Text),
+)
+logs = collected(
+    "logs",
+    Column("level", Text, nullable=False), Column("message", Text, nullable=False), Column("body", JSONB),
+    Column("release", Text), Column("environment", Text),
+)
+click_events = collected(
+    "click_events",
+    Column("x", Double, nullable=False), Column("y", Double, nullable=False),
+    Column("element_selector", Text), Column("element_text", Text),
+    Column("viewport_width", Integer), Column("viewport_height", Integer),
+    Column("page_width", Integer), Column("page_height", Integer),
+)
+survey_responses = collected(
+    "survey_responses",
+    Column("survey_id", UUID, nullable=False), Column("answers", JSONB, nullable=False),
+    Column("completed", Boolean, nullable=False),
+)
+replay_events = collected(
+    "replay_events",
+    Column("recording_id", Text, nullable=False), Column("seq", Integer, nullable=False),
+    Column("events", JSONB, nullable=False), Column("events_count", Integer, nullable=False),
+    Column("first_ts", BigInteger), Column("last_ts", BigInteger),
+)
+
+COLLECTED = [pageviews, events, web_vitals, scroll_depths, search_queries, outlinks, js_errors, logs,
+             click_events, survey_responses, replay_events]
+
+visitors = Table(
+    "visitors", metadata,
+    Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("visitor_id", Text, nullable=False),
+    Column("visitor_no", BigInteger, nullable=False),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("project_id", "visitor_id"),
+    Index("uq_visitors_project_id_visitor_no", "project_id", "visitor_no", unique=True),
+)
+
+# The next visitor number of each project; only the project's writer (one at a time) moves it.
+visitor_counters = Table(
+    "visitor_counters", metadata,
+    Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("next_no", BigInteger, nullable=False),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("id", UUID, nullable=False),
+    Column("visitor_no", BigInteger, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=False),
+    Column("entry_path", Text), Column("exit_path", Text),
+    Column("pageviews", Integer, nullable=False), Column("events", Integer, nullable=False),
+    Column("duration", Integer, nullable=False),  # seconds between first and last activity
+    Column("is_bounce", Boolean, nullable=False),
+    Column("hostname", Text), Column("referrer", Text), Column("source", Text), Column("channel", Text),
+    Column("utm_source", Text), Column("utm_medium", Text), Column("utm_campaign", Text),
+    Column("utm_content", Text), Column("utm_term", Text),
+    Column("country", Text), Column("region", Text), Column("city", Text),
+    Column("browser", Text), Column("os", Text), Column("device", Text),
+    PrimaryKeyConstraint("project_id", "id"),
+    Index("ix_sessions_project_id_started_at", "project_id", "started_at"),
+    Index("ix_sessions_project_id_visitor_no_ended_at", "project_id", "visitor_no", "ended_at"),
+)
+
+privacy_settings = Table(
+    "privacy_settings", metadata,
+    Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("anonymize_ip", Boolean, nullable=False),
+    Column("respect_dnt", Boolean, nullable=False),
+    Column("bot_filtering", Boolean, nullable=False),
+    Column("consent_required", Boolean, nullable=False),
+    Column("allowed_consent_modes", ARRAY(Text), nullable=False),
+    Column("blocked_user_agents", ARRAY(Text), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+identity_profiles = Table(
+    "identity_profiles", metadata,
+    Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("visitor_id", Text, nullable=False),
+    Column("user_id", Text),
+    Column("traits", JSONB, nullable=False),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("project_id", "visitor_id"),
+    Index("ix_identity_profiles_project_id_user_id", "project_id", "user_id"),
+)
+identity_aliases = Table(
+    "identity_aliases", metadata,
+    Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("visitor_id", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("project_id", "user_id", "visitor_id"),
+)
+identity_accounts = Table(
+    "identity_accounts", metadata,
+    Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("account_id", Text, nullable=False),
+    Column("traits", JSONB, nullable=False),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("project_id", "account_id"),
+)
+account_members = Table(
+    "account_members", metadata,
+    Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("account_id", Text, nullable=False),
+    Column("visitor_id", Text, nullable=False),
+    Column("user_id", Text),
+    Column("role", Text),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("project_id", "account_id", "visitor_id"),
+)
+
+# Daily rollups in the project's days, per dimension value ("" dimension: the whole site).
+# Counters are incremented by each written batch; `visitors` is a roaring bitmap of
+# visitor numbers, so distinct visitors over any range of days is a union, exact.
+daily_rollups = Table(
+    "daily_rollups", metadata,
+    Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("dimension", Text, nullable=False),
+    Column("value", Text, nullable=False),
+    Column("pageviews", BigInteger, nullable=False, server_default="0"),
+    Column("sessions", BigInteger, nullable=False, server_default="0"),
+    Column("bounces", BigInteger, nullable=False, server_default="0"),
+    Column("duration", BigInteger, nullable=False, server_default="0"),  # session seconds
+    Column("events", BigInteger, nullable=False, server_default="0"),
+    Column("time_on_page", BigInteger, nullable=False, server_default="0"),  # seconds, paths only
+    Column("time_on_page_views", BigInteger, nullable=False, server_default="0"),
+    Column("visitors", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("project_id", "day", "dimension", "value"),
+)
+
+# Requests from bots are counted, not stored as visitors.
+bot_hits = Table(
+    "bot_hits", metadata,
+    Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("hits", BigInteger, nullable=False),
+    PrimaryKeyConstraint("project_id", "day"),
+)
+
+# Stream entries already written, so a batch replayed after a crash is skipped (pruned after a week).
+ingest_ledger = Table(
+    "ingest_ledger", metadata,
+    Column("shard", SmallInteger, nullable=False),
+    Column("entry_id", Text, nullable=False),
+    Column("project_id", UUID, nullable=False),
+    Column("written_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("shard", "entry_id"),
+    Index("ix_ingest_ledger_written_at", "written_at"),
+)

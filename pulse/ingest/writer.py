@@ -1,0 +1,387 @@
+"""The writer: consumes the ingest stream in batches and stores them, exactly once.
+
+Each shard's stream has one writer at a time (a Redis lease), so a project's sessions and
+rollups have a single author and can be cached in memory. A batch is written in one
+PostgreSQL transaction that also records the stream entry ids in `ingest_ledger`; entries
+are acknowledged only after the commit. So:
+- PostgreSQL down: the batch fails, nothing is acknowledged, the writer retries until it is back;
+- a writer killed mid-batch: its lease lapses, another writer claims the pending entries;
+- a batch committed but not acknowledged: replayed, found in the ledger, skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections import OrderedDict, defaultdict
+from datetime import UTC, date, datetime
+from uuid import UUID
+
+import asyncpg
+from pyroaring import BitMap
+from redis.exceptions import ResponseError
+
+from pulse.ingest import partitions, sinks
+from pulse.ingest.buffer import stream_key
+from pulse.ingest.records import Entry, Record, decode_entry
+from pulse.ingest.rollups import COUNTERS, Deltas, Key
+from pulse.ingest.sessionize import TIMEOUT, Activity, Session, apply, client_session_uuid
+from pulse.runtime import Runtime
+
+log = logging.getLogger("pulse.writer")
+
+GROUP = "writers"
+LEASE_MS = 10_000
+CACHE_LIMIT = 200_000
+
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
+
+def lease_key(shard: int) -> str:
+    return f"pulse:{{ingest-{shard}}}:lease"
+
+
+def to_datetime(micros: int) -> datetime:
+    return datetime.fromtimestamp(micros / 1_000_000, UTC)
+
+
+class _Cache(OrderedDict):
+    def put(self, key, value) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > CACHE_LIMIT:
+            self.popitem(last=False)
+
+
+class ShardWriter:
+    """Writes one shard while it holds the shard's lease."""
+
+    def __init__(self, runtime: Runtime, shard: int, consumer: str) -> None:
+        self.runtime = runtime
+        self.redis = runtime.redis
+        self.streams = runtime.stream_redis  # entries are bytes (msgpack)
+        self.shard = shard
+        self.stream = stream_key(shard)
+        self.consumer = consumer
+        self.owned = False
+        self._renew = self.redis.register_script(_RENEW)
+        self._reset_caches()
+
+    def _reset_caches(self) -> None:
+        # Only valid while this writer is the shard's sole author.
+        self.visitor_nos = _Cache()  # (project, visitor_id) -> visitor_no
+        self.sessions = _Cache()  # (project, visitor_no) -> [Session]
+        self.bitmaps = _Cache()  # (project, day, dim, value) -> BitMap
+        self.timezones: dict[UUID, str] = {}
+        self.months: set[date] = set()
+
+    async def hold_lease(self) -> bool:
+        """Take or renew the lease; a writer that loses it forgets what it cached."""
+        key = lease_key(self.shard)
+        if self.owned:
+            self.owned = bool(await self._renew(keys=[key], args=[self.consumer, LEASE_MS]))
+            if not self.owned:
+                self._reset_caches()
+            return self.owned
+        if await self.redis.set(key, self.consumer, nx=True, px=LEASE_MS):
+            self.owned = True
+            self._reset_caches()
+            await self._ensure_group()
+            await self._claim_abandoned()
+        return self.owned
+
+    async def release(self) -> None:
+        if self.owned:
+            script = self.redis.register_script(
+                "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0")
+            await script(keys=[lease_key(self.shard)], args=[self.consumer])
+            self.owned = False
+
+    async def _ensure_group(self) -> None:
+        try:
+            await self.streams.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def _claim_abandoned(self) -> None:
+        """Take over entries a previous writer read but never acknowledged."""
+        cursor = "0-0"
+        while True:
+            cursor, *_ = await self.streams.xautoclaim(self.stream, GROUP, self.consumer, min_idle_time=0,
+                                                      start_id=cursor, count=1000)
+            if cursor == b"0-0":
+                return
+
+    async def step(self, block_ms: int = 500) -> int:
+        """Write one batch (this writer's pending entries first); return how many entries."""
+        size = self.runtime.settings.ingest_batch_size
+        pending = await self.streams.xreadgroup(GROUP, self.consumer, {self.stream: "0"}, count=size)
+        entries = pending[0][1] if pending else []
+        if not entries:
+            fresh = await self.streams.xreadgroup(GROUP, self.consumer, {self.stream: ">"}, count=size,
+                                                block=block_ms)
+            entries = fresh[0][1] if fresh else []
+        entries = [(entry_id.decode(), fields) for entry_id, fields in entries if fields]
+        if not entries:
+            return 0
+        await self.write(entries)
+        ids = [entry_id for entry_id, _ in entries]
+        async with self.streams.pipeline(transaction=False) as pipe:
+            pipe.xack(self.stream, GROUP, *ids)
+            pipe.xdel(self.stream, *ids)
+            await pipe.execute()
+        return len(entries)
+
+    # -- one batch, one transaction -------------------------------------------------------------
+
+    async def write(self, entries: list[tuple[str, dict]]) -> None:
+        staged = _Staged()
+        try:
+            async with self.runtime.engine.connect() as sa_conn:
+                raw = await sa_conn.get_raw_connection()
+                conn: asyncpg.Connection = raw.driver_connection
+                async with conn.transaction():
+                    ids = [entry_id for entry_id, _ in entries]
+                    seen = {r["entry_id"] for r in await conn.fetch(
+                        "SELECT entry_id FROM ingest_ledger WHERE shard = $1 AND entry_id = ANY($2::text[])",
+                        self.shard, ids)}
+                    by_project: dict[UUID, list[Record]] = defaultdict(list)
+                    ledger = []
+                    for entry_id, fields in entries:
+                        if entry_id in seen:
+                            continue  # written before a crash, never acknowledged
+                        entry: Entry = decode_entry(fields[b"r"])
+                        project_id = UUID(bytes=entry.project_id)
+                        by_project[project_id].extend(entry.records)
+                        ledger.append((self.shard, entry_id, project_id))
+                    for project_id, records in by_project.items():
+                        if await self._project_exists(conn, project_id):
+                            await self._write_project(conn, project_id, records, staged)
+                    if ledger:
+                        await conn.executemany(
+                            "INSERT INTO ingest_ledger (shard, entry_id, project_id) VALUES ($1, $2, $3)", ledger)
+        except BaseException:
+            self._reset_caches()  # what was cached may describe rows that were rolled back
+            raise
+        staged.apply(self)
+
+    async def _project_exists(self, conn: asyncpg.Connection, project_id: UUID) -> bool:
+        if project_id not in self.timezones:
+            tz = await conn.fetchval("SELECT timezone FROM projects WHERE id = $1", project_id)
+            if tz is None:
+                log.warning("dropping records of a deleted project", extra={"project_id": str(project_id)})
+                return False
+            self.timezones[project_id] = tz
+        return True
+
+    async def _write_project(self, conn: asyncpg.Connection, project_id: UUID, records: list[Record],
+                             staged: _Staged) -> None:
+        records.sort(key=lambda r: r.ts)
+        bots = [r for r in records if r.type == "bot"]
+        records = [r for r in records if r.type != "bot"]
+        if bots:
+            await sinks.count_bots(conn, project_id, bots, self.timezones[project_id])
+        if not records:
+            return
+        await self._ensure_months(conn, records)
+        numbers = await self._visitor_numbers(conn, project_id, records, staged)
+        sessions = await self._sessionize(conn, project_id, records, numbers, staged)
+        await sinks.store(conn, project_id, records, numbers, sessions.session_of)
+        await sinks.upsert_sessions(conn, project_id, sessions.changed())
+        await self._rollups(conn, project_id, sessions.deltas, staged)
+        await sinks.identities(conn, project_id, [r for r in records if r.type == "identify"])
+
+    async def _ensure_months(self, conn: asyncpg.Connection, records: list[Record]) -> None:
+        months = {partitions.month_start(to_datetime(r.ts).date()) for r in (records[0], records[-1])}
+        months = set(partitions.months_between(min(months), max(months))) - self.months
+        if months:
+            async with conn.transaction():  # a savepoint: the DDL joins the batch's transaction
+                for month in sorted(months):
+                    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('pulse.partitions'))")
+                    for table in partitions.COLLECTED:
+                        await conn.execute(partitions.ddl(table.name, month))
+            self.months |= months
+
+    async def _visitor_numbers(self, conn: asyncpg.Connection, project_id: UUID, records: list[Record],
+                               staged: _Staged) -> dict[str, int]:
+        wanted = {r.visitor_id for r in records if r.visitor_id is not None}
+        numbers = {v: self.visitor_nos[(project_id, v)] for v in wanted if (project_id, v) in self.visitor_nos}
+        missing = wanted - set(numbers)
+        if missing:
+            for row in await conn.fetch("SELECT visitor_id, visitor_no FROM visitors "
+                                        "WHERE project_id = $1 AND visitor_id = ANY($2::text[])",
+                                        project_id, list(missing)):
+                numbers[row["visitor_id"]] = row["visitor_no"]
+            new = sorted(missing - set(numbers))
+            if new:
+                last = await conn.fetchval(
+                    "INSERT INTO visitor_counters (project_id, next_no) VALUES ($1, $2 + 1) "
+                    "ON CONFLICT (project_id) DO UPDATE SET next_no = visitor_counters.next_no + $2 "
+                    "RETURNING next_no", project_id, len(new))
+                first_seen = {}
+                for r in records:
+                    first_seen.setdefault(r.visitor_id, to_datetime(r.ts))
+                start = last - len(new)
+                rows = [(project_id, visitor_id, start + i, first_seen[visitor_id]) for i, visitor_id in enumerate(new)]
+                await conn.copy_records_to_table(
+                    "visitors", records=rows, columns=["project_id", "visitor_id", "visitor_no", "first_seen_at"])
+                numbers.update({visitor_id: no for _, visitor_id, no, _ in rows})
+        staged.visitor_nos.update({(project_id, v): n for v, n in numbers.items()})
+        return numbers
+
+    async def _sessionize(self, conn: asyncpg.Connection, project_id: UUID, records: list[Record],
+                          numbers: dict[str, int], staged: _Staged) -> _SessionBatch:
+        batch = _SessionBatch(Deltas(tz=self.timezones[project_id]))
+        active = [r for r in records if r.type in sinks.SESSION_TYPES]
+        if not active:
+            return batch
+        visitors = {numbers[r.visitor_id] for r in active}
+        known = {v: [s.copy() for s in self.sessions[(project_id, v)]]
+                 for v in visitors if (project_id, v) in self.sessions}
+        missing = visitors - set(known)
+        client_ids = {client_session_uuid(project_id, r.session) for r in active if r.session}
+        if missing or client_ids:
+            low = to_datetime(active[0].ts) - TIMEOUT
+            high = to_datetime(active[-1].ts) + TIMEOUT
+            rows = await conn.fetch(
+                "SELECT * FROM sessions WHERE project_id = $1 AND ((visitor_no = ANY($2::bigint[]) "
+                "AND ended_at >= $3 AND started_at <= $4) OR id = ANY($5::uuid[]))",
+                project_id, list(missing), low, high, list(client_ids))
+            for row in rows:
+                if row["visitor_no"] in missing or row["visitor_no"] not in known:
+                    known.setdefault(row["visitor_no"], [])
+                    if all(s.id != row["id"] for s in known[row["visitor_no"]]):
+                        known[row["visitor_no"]].append(sinks.session_from_row(row))
+            for v in missing:
+                known.setdefault(v, [])
+        before = {s.id: s.copy() for sessions in known.values() for s in sessions}
+        for r in active:
+            visitor_no = numbers[r.visitor_id]
+            activity = Activity(
+                ts=to_datetime(r.ts), visitor_no=visitor_no, is_pageview=r.type in sinks.PAGEVIEW_TYPES,
+                path=r.path, attrs=sinks.origin_of(r),
+                client_session=client_session_uuid(project_id, r.session) if r.session else None)
+            session, page_time = apply(known[visitor_no], activity)
+            batch.session_of[r.id] = session.id
+            batch.touched[session.id] = session
+            if activity.is_pageview:
+                batch.deltas.pageview(activity.ts, visitor_no, r.path, r.hostname, session)
+            elif r.type == "event":
+                batch.deltas.event(activity.ts, visitor_no, r.data.name)
+            if page_time is not None:
+                batch.deltas.page_time(page_time)
+        for session in batch.touched.values():
+            if session.id in before:
+                batch.deltas.session(before[session.id], -1)
+            batch.deltas.session(session, +1)
+        horizon = to_datetime(active[-1].ts) - 2 * TIMEOUT
+        for v, sessions in known.items():
+            # Keep what a late event could still join; older sessions live on in the table.
+            staged.sessions[(project_id, v)] = [s for s in sessions if s.ended_at >= horizon] or sessions[-1:]
+        return batch
+
+    async def _rollups(self, conn: asyncpg.Connection, project_id: UUID, deltas: Deltas, staged: _Staged) -> None:
+        keys = deltas.keys()
+        if not keys:
+            return
+        bitmap_keys = [k for k in deltas.visitors if (project_id, *k) not in self.bitmaps]
+        loaded: dict[Key, BitMap] = {}
+        if bitmap_keys:
+            rows = await conn.fetch(
+                "SELECT r.day, r.dimension, r.value, r.visitors FROM daily_rollups r "
+                "JOIN unnest($2::date[], $3::text[], $4::text[]) AS k(day, dimension, value) "
+                "ON r.day = k.day AND r.dimension = k.dimension AND r.value = k.value "
+                "WHERE r.project_id = $1", project_id,
+                [k[0] for k in bitmap_keys], [k[1] for k in bitmap_keys], [k[2] for k in bitmap_keys])
+            loaded = {(r["day"], r["dimension"], r["value"]): BitMap.deserialize(r["visitors"]) for r in rows}
+        rows = []
+        for key in keys:
+            counters = deltas.counters.get(key, [0] * len(COUNTERS))
+            bitmap_bytes = None  # None: the stored bitmap stays as it is
+            added = deltas.visitors.get(key)
+            if added:
+                cached = self.bitmaps.get((project_id, *key))
+                stored = cached if cached is not None else loaded.get(key)
+                bitmap = BitMap(stored) if stored is not None else BitMap()
+                before = len(bitmap)
+                bitmap.update(added)
+                staged.bitmaps[(project_id, *key)] = bitmap
+                if stored is None or len(bitmap) != before:
+                    bitmap_bytes = bitmap.serialize()
+            rows.append((project_id, *key, *counters, bitmap_bytes))
+        await conn.executemany(sinks.ROLLUP_UPSERT, rows)
+
+
+class _SessionBatch:
+    def __init__(self, deltas: Deltas) -> None:
+        self.deltas = deltas
+        self.session_of: dict[bytes, UUID] = {}
+        self.touched: dict[UUID, Session] = {}
+
+    def changed(self) -> list[Session]:
+        return list(self.touched.values())
+
+
+class _Staged:
+    """Cache updates that take effect only once the batch has committed."""
+
+    def __init__(self) -> None:
+        self.visitor_nos: dict = {}
+        self.sessions: dict = {}
+        self.bitmaps: dict = {}
+
+    def apply(self, writer: ShardWriter) -> None:
+        for target, values in ((writer.visitor_nos, self.visitor_nos), (writer.sessions, self.sessions),
+                               (writer.bitmaps, self.bitmaps)):
+            for key, value in values.items():
+                target.put(key, value)
+
+
+async def run_writers(runtime: Runtime, stop: asyncio.Event) -> None:
+    """Write every shard this process can lease, until `stop`; retry after failures."""
+    consumer = f"writer-{secrets.token_hex(6)}"
+    writers = [ShardWriter(runtime, shard, consumer) for shard in range(runtime.settings.ingest_shards)]
+    backoff = 0.5
+    last_lease = 0.0
+    try:
+        while not stop.is_set():
+            try:
+                if time.monotonic() - last_lease > LEASE_MS / 3000:
+                    for writer in writers:
+                        await writer.hold_lease()
+                    last_lease = time.monotonic()
+                owned = [w for w in writers if w.owned]
+                if not owned:
+                    await _wait(stop, 1.0)
+                    continue
+                block = max(50, 500 // len(owned))
+                written = 0
+                for writer in owned:
+                    written += await writer.step(block_ms=block)
+                backoff = 0.5
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("ingest batch failed; retrying", extra={"backoff_s": backoff})
+                await _wait(stop, backoff)
+                backoff = min(backoff * 2, 5.0)
+    finally:
+        for writer in writers:
+            try:
+                await writer.release()
+            except Exception:  # Redis may be the reason we are stopping
+                log.warning("could not release ingest lease", exc_info=True)
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        pass
+

@@ -1,0 +1,1 @@
+"""Per-project privacy controls: what ingestion keeps, drops and anonymizes."""
