@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import tempfile
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -41,8 +43,9 @@ def _server_urls(tmp_root: Path) -> tuple[str, str, Any]:
 
 
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory) -> Any:
-    root = tmp_path_factory.mktemp("pulse-servers")
+def servers() -> Any:
+    # Not pytest's tmp_path: the embedded PostgreSQL runs as its own user and must reach its dir.
+    root = Path(tempfile.mkdtemp(prefix="pulse-test-"))
     db, rd, services = _server_urls(root)
     template = f"pulse_test_template_{os.getpid()}"
     _psql(db, f'DROP DATABASE IF EXISTS "{template}"', f'CREATE DATABASE "{template}"')
@@ -50,6 +53,7 @@ def servers(tmp_path_factory) -> Any:
     yield {"database_url": db, "redis_url": rd, "template": template}
     _psql(db, f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
     services.__exit__(None, None, None)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def _psql(database_url: str, *statements: str) -> None:

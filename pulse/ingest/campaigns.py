@@ -29,7 +29,8 @@ def extract_utm(payload_utm: Mapping[str, str | None] | None, url: str | None) -
 
     The payload may name the fields with or without the `utm_` prefix.
     """
-    from_url = _query_params(url) if url else {}
+    # Most pageviews carry no tags: skip parsing their URL at all.
+    from_url = _query_params(url) if url and "utm_" in url.lower() else {}
     payload = payload_utm or {}
     values = {}
     for field in UTM_FIELDS:
@@ -42,17 +43,17 @@ def extract_utm(payload_utm: Mapping[str, str | None] | None, url: str | None) -
 
 def click_ids(url: str | None) -> frozenset[str]:
     """Which ad click IDs the landing URL carries (e.g. {"gclid"})."""
-    if not url:
+    if not url or "?" not in url:
         return frozenset()
     return _click_ids_in(url)
 
 
-@lru_cache(maxsize=8_192)
+@lru_cache(maxsize=4_096)
 def _click_ids_in(url: str) -> frozenset[str]:
     return frozenset(name for name, value in _query_params(url).items() if name in CLICK_ID_PARAMS and value)
 
 
-@lru_cache(maxsize=8_192)
+@lru_cache(maxsize=4_096)
 def _query_params(url: str) -> dict[str, str]:
     """The first value of each query parameter, names lowercased. Callers must not mutate it."""
     try:

@@ -84,18 +84,27 @@ def _english_name(entry: Any) -> str | None:
     return (entry.get("names") or {}).get("en")
 
 
-@lru_cache(maxsize=65_536)
+# Keep the network, drop the host: an IPv4 /24 and an IPv6 /48 cover a household or more.
+IPV4_KEPT = ((1 << 24) - 1) << 8
+IPV6_KEPT = ((1 << 48) - 1) << 80
+# A 6to4 address (2002::/16) carries its host's IPv4 address in bits 16-48: keep 16 + 24.
+SIXTOFOUR_KEPT = ((1 << 40) - 1) << 88
+
+
+@lru_cache(maxsize=16_384)
 def anonymize_ip(ip: str) -> str:
     """Drop the part of an address that identifies a household: an IPv4 /24, an IPv6 /48.
 
-    Raises ValueError for a string that is not an IP address.
+    A string that is not an IP address gives "", which lookup() places nowhere, so
+    `lookup(anonymize_ip(ip))` is safe for whatever a client or proxy sent.
     """
-    address = ipaddress.ip_address(ip.strip())
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped:
-            address = address.ipv4_mapped
-        elif address.sixtofour:
-            # A 6to4 /48 is the host's whole public IPv4 address; cut it like one.
-            return str(ipaddress.ip_network(f"{address}/40", strict=False).network_address)
-    prefix = 24 if address.version == 4 else 48
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except (ValueError, AttributeError):
+        return ""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv4Address):
+        return str(ipaddress.IPv4Address(int(address) & IPV4_KEPT))
+    kept = SIXTOFOUR_KEPT if address.sixtofour else IPV6_KEPT
+    return str(ipaddress.IPv6Address(int(address) & kept))

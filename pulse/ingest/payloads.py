@@ -393,38 +393,45 @@ def _freeform(v: Any, key: str) -> dict[str, Any]:
     if len(raw) > MAX_FREEFORM_BYTES:
         raise _must(key, f"at most {MAX_FREEFORM_BYTES} bytes as JSON")
     # Depth can't exceed the number of brackets, so only walk when there are enough of them.
-    if raw.count(b"{") + raw.count(b"[") > MAX_FREEFORM_DEPTH and _depth(v) > MAX_FREEFORM_DEPTH:
+    if raw.count(b"{") + raw.count(b"[") > MAX_FREEFORM_DEPTH and _too_deep(v, MAX_FREEFORM_DEPTH):
         raise _must(key, f"nested at most {MAX_FREEFORM_DEPTH} levels deep")
     return v
 
 
-def _depth(v: Any) -> int:
-    if type(v) is dict:
-        return 1 + max(map(_depth, v.values()), default=0)
-    if type(v) is list:
-        return 1 + max(map(_depth, v), default=0)
-    return 0
+def _too_deep(v: Any, budget: int) -> bool:
+    """Whether `v` nests containers more than `budget` levels deep (recursion stays within budget)."""
+    t = type(v)
+    if t is dict:
+        children: Any = v.values()
+    elif t is list:
+        children = v
+    else:
+        return False
+    return budget <= 0 or any(_too_deep(x, budget - 1) for x in children)
 
 
 # A JSON-escaped NUL that is not itself an escaped backslash followed by "u0000".
 _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
-def _find_nul(v: Any, where: str) -> str | None:
-    """The field path of the first string or key containing NUL, if any."""
-    if type(v) is str:
-        return where if "\x00" in v else None
-    if type(v) is dict:
-        for k, x in v.items():
-            path = f"{where}.{k}" if where else k
-            if "\x00" in k:
-                return path
-            if (found := _find_nul(x, path)) is not None:
-                return found
-    elif type(v) is list:
-        for i, x in enumerate(v):
-            if (found := _find_nul(x, f"{where}[{i}]")) is not None:
-                return found
+def _find_nul(doc: Any) -> str | None:
+    """The field path of the first string or key containing NUL, if any. Iterative: a body
+    may nest almost a thousand levels deep."""
+    stack: list[tuple[Any, str]] = [(doc, "")]
+    while stack:
+        v, where = stack.pop()
+        t = type(v)
+        if t is str:
+            if "\x00" in v:
+                return where
+        elif t is dict:
+            for k, x in reversed(v.items()):
+                path = f"{where}.{k}" if where else k
+                if "\x00" in k:
+                    return path
+                stack.append((x, path))
+        elif t is list:
+            stack.extend((x, f"{where}[{i}]") for i, x in reversed(list(enumerate(v))))
     return None
 
 
@@ -742,7 +749,7 @@ def _parse_item(obj: Any, now: datetime, check_nul: bool) -> Item:
     if typ not in _PARSERS:
         shown = typ if len(typ) <= 40 else typ[:40] + "..."
         raise _Invalid(f"unknown payload type '{shown}'. {_UNKNOWN_TYPE_HINT}")
-    if check_nul and (where := _find_nul(obj, "")) is not None:
+    if check_nul and (where := _find_nul(obj)) is not None:
         raise _Invalid(f"field '{where}' must not contain NUL characters (\\u0000).")
 
     # Common fields. Each is inlined as "absent, or a string within its cap" with the slow
@@ -828,7 +835,7 @@ def _parse_item(obj: Any, now: datetime, check_nul: bool) -> Item:
         name = _req_str(d, "name", 200)
         data = ScreenData(name)
         path = name
-        if title is None:
+        if not title:
             title = name
     else:
         data = None

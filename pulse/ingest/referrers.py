@@ -217,7 +217,6 @@ class Referral:
 INTERNAL_REFERRAL = Referral(source=None, channel=INTERNAL, is_internal=True)
 
 
-@lru_cache(maxsize=16_384)
 def classify_referrer(
     referrer: str | None,
     *,
@@ -232,8 +231,14 @@ def classify_referrer(
     `click_ids` the ad click IDs of the landing URL (campaigns.click_ids). The source is
     the utm_source when tagged, otherwise the referrer's domain without "www.".
     """
-    host = referrer_host(referrer)
-    own = _site_domain(own_domain)
+    # Cached by host rather than by full URL: far fewer distinct keys, far more hits.
+    return _classify(referrer_host(referrer), _site_domain(own_domain), utm_source, utm_medium, frozenset(click_ids))
+
+
+@lru_cache(maxsize=16_384)
+def _classify(
+    host: str | None, own: str | None, utm_source: str | None, utm_medium: str | None, click_ids: frozenset[str]
+) -> Referral:
     if host and own and (host == own or host.endswith("." + own)):
         return INTERNAL_REFERRAL
 
@@ -241,14 +246,15 @@ def classify_referrer(
     kind = (_source_kind(utm_source) if utm_source else None) or (_source_kind(host) if host else None)
     source = utm_source or host
 
-    if PAID_MEDIUM.match(medium):
-        if kind == SEARCH or "search" in medium:
-            return Referral(source, PAID_SEARCH)
-        if kind == SOCIAL or "social" in medium:
-            return Referral(source, PAID_SOCIAL)
+    # Explicit tags first, then ad click IDs, then what the source is known to be.
+    paid = PAID_MEDIUM.match(medium) is not None
+    if paid and (kind == SEARCH or "search" in medium):
+        return Referral(source, PAID_SEARCH)
+    if paid and (kind == SOCIAL or "social" in medium):
+        return Referral(source, PAID_SOCIAL)
     if medium in DISPLAY_MEDIUMS:
         return Referral(source, DISPLAY)
-    if PAID_MEDIUM.match(medium):
+    if paid:
         return Referral(source, PAID_OTHER)
     if medium in EMAIL_NAMES or utm_source in EMAIL_NAMES or kind == WEBMAIL:
         return Referral(source, EMAIL)
@@ -276,7 +282,7 @@ def classify_referrer(
     return Referral(None, DIRECT)
 
 
-@lru_cache(maxsize=16_384)
+@lru_cache(maxsize=4_096)
 def referrer_host(referrer: str | None) -> str | None:
     """The referring site's host, lowercased and without "www.", or None when there is none to name."""
     if not referrer:

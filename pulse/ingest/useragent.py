@@ -59,10 +59,9 @@ DESKTOP_OSES = frozenset({"Windows", "macOS", "Linux", "Chrome OS"})
 # Browsers driven by automation tools. crawlerdetect already knows HeadlessChrome,
 # PhantomJS, curl, wget, python-requests, Go-http-client and many more; these are
 # the remaining markers such tools put in a user agent when configured to.
-AUTOMATION_MARKERS = ("headless", "selenium", "webdriver", "puppeteer", "playwright", "phantomjs", "slimerjs")
+AUTOMATION_MARKERS = ("headless", "selenium", "webdriver", "puppeteer", "playwright", "slimerjs")
 
 TV_MARKERS = ("smart-tv", "smarttv", "googletv", "appletv", "crkey", "hbbtv", " tv ")
-
 
 
 class CrawlerMatcher:
@@ -96,17 +95,21 @@ _crawlers = CrawlerMatcher(CRAWLER_PATTERNS, BROWSER_TOKEN_PATTERNS)
 @dataclass(frozen=True, slots=True)
 class Agent:
     browser: str | None
-    browser_version: str | None
+    browser_version: str | None  # major version only
     os: str | None
     os_version: str | None
-    device_type: str
+    device_type: str  # Desktop, Mobile, Tablet, Bot or Unknown
     is_bot: bool
 
 
-@lru_cache(maxsize=16_384)
 def parse_user_agent(ua: str) -> Agent:
     """Parse a User-Agent header. Repeated strings come from the cache."""
-    ua = (ua or "").strip()[:MAX_UA_LENGTH]
+    # Cut before the cache, so junk-length headers cannot fill the process's memory.
+    return _parse((ua or "").strip()[:MAX_UA_LENGTH])
+
+
+@lru_cache(maxsize=16_384)
+def _parse(ua: str) -> Agent:
     if not ua:
         # Every real browser sends one; an empty header is a script.
         return Agent(None, None, None, None, BOT, True)
@@ -130,7 +133,7 @@ def is_blocked(ua: str, patterns: tuple[str, ...]) -> bool:
     if not patterns or not ua:
         return False
     lowered = ua.casefold()
-    return any(pattern in lowered for pattern in _casefolded(patterns))
+    return any(pattern in lowered for pattern in _casefolded(tuple(patterns)))
 
 
 @lru_cache(maxsize=256)

@@ -82,9 +82,10 @@ def test_anonymize_ip(ip: str, anonymized: str) -> None:
     assert anonymize_ip(ip) == anonymized
 
 
-def test_anonymize_ip_rejects_what_is_not_an_address() -> None:
-    with pytest.raises(ValueError):
-        anonymize_ip("example.com")
+@pytest.mark.parametrize("value", ["example.com", "", "testclient", "1.2.3.4.5"])
+def test_anonymize_ip_of_what_is_not_an_address_is_empty(locator: GeoLocator, value: str) -> None:
+    assert anonymize_ip(value) == ""
+    assert locator.lookup(anonymize_ip(value)) == Geo(None, None, None)
 
 
 @pytest.fixture(scope="module")

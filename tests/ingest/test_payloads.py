@@ -184,7 +184,8 @@ def test_explicit_hostname_and_path_win() -> None:
 
 
 def test_invalid_url() -> None:
-    assert error({"type": "pageview", "url": "http://[::1/x"}) == "Invalid request body: field 'url' must be a valid URL."
+    assert error({"type": "pageview", "url": "http://[::1/x"}) == (
+        "Invalid request body: field 'url' must be a valid URL.")
 
 
 def test_derived_path_too_long() -> None:
@@ -554,7 +555,7 @@ def test_unknown_and_missing_type() -> None:
     (b"  \n", "Invalid request body: the body is empty; expected a JSON object or array."),
     (b"{", "Invalid request body: malformed JSON: input data was truncated."),
     (b'{"type": "pageview",}', "Invalid request body: malformed JSON: trailing comma in object (byte 20)."),
-    (b'{"a": 1}x', "Invalid request body: malformed JSON: trailing characters (byte 8)."),
+    (b'{"a": 1}x', "Invalid request body: malformed JSON: trailing characters (byte 9)."),
     (b"{'type': 'pageview'}", "Invalid request body: malformed JSON: object keys must be strings (byte 1)."),
     (b'"pageview"', "Invalid request body: expected a JSON object or array."),
     (b"42", "Invalid request body: expected a JSON object or array."),
@@ -748,7 +749,8 @@ def test_ids() -> None:
     ("language", 64), ("utm_source", 500), ("utm_term", 500),
 ])
 def test_common_string_caps(field: str, cap: int) -> None:
-    ok = "/" + "a" * (cap - 1) if field in ("url", "path") else "a" * cap
+    prefix = {"url": "https://acme.com/?q=", "path": "/"}.get(field, "")
+    ok = prefix + "a" * (cap - len(prefix))
     assert one({"type": "pageview", field: ok})
     assert error({"type": "pageview", field: ok + "a"}) == (
         f"Invalid request body: field '{field}' must be at most {cap} characters.")
@@ -769,6 +771,22 @@ def test_nul_characters_rejected_with_field_path() -> None:
         "Invalid request body: field 'data.\x00' must not contain NUL characters (\\u0000).")
     # An escaped backslash followed by "u0000" is six ordinary characters.
     assert one(msgspec.json.decode(b'{"type": "pageview", "title": "a\\\\u0000b"}')).title == "a\\u0000b"
+
+
+def test_nul_search_survives_deep_nesting() -> None:
+    body = b'{"type": "replay", "recording_id": "r", "events": [{"type": 2, "timestamp": 1, "data": '
+    body += b"[" * 900 + b'"\\u0000"' + b"]" * 900 + b"}]}"
+    message = error(body)
+    assert message.startswith("Invalid request body: field 'events[0].data[0][0]")
+    assert message.endswith("[0]' must not contain NUL characters (\\u0000).")
+    # The same with the backslash escaped: no NUL, so it is accepted.
+    escaped = body.replace(b"\\u0000", b"\\\\u0000")
+    assert parse_collect(escaped, now=NOW).items[0].data.recording_id == "r"
+
+
+def test_freeform_depth_check_survives_deep_nesting() -> None:
+    body = b'{"type": "event", "name": "x", "data": {"k": ' + b"[" * 900 + b"]" * 900 + b"}}"
+    assert error(body) == "Invalid request body: field 'data' must be nested at most 10 levels deep."
 
 
 def test_nul_in_one_batch_item_only_fails_that_item() -> None:

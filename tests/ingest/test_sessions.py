@@ -1,0 +1,123 @@
+"""Sessions and rollups as the writer keeps them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tests.ingest.conftest import drain, rows
+
+BASE = (datetime.now(UTC) - timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
+
+
+def at(minutes: float) -> str:
+    return (BASE + timedelta(minutes=minutes)).isoformat()
+
+
+async def send(client, site, *pageviews: tuple[float, str], visitor: str = "v1", **extra) -> None:
+    body = [{"type": "pageview", "path": path, "timestamp": at(minute), "visitor_id": visitor, **extra}
+            for minute, path in pageviews]
+    response = await client.post("/api/collect", json=body, headers=site["headers"])
+    assert response.status_code == 200 and response.json()["accepted"] == len(body), response.text
+
+
+async def sessions_of(app, site) -> list[dict]:
+    return await rows(app, "SELECT entry_path, exit_path, pageviews, duration, is_bounce, started_at "
+                           "FROM sessions WHERE project_id = :p ORDER BY started_at", p=site["id"])
+
+
+async def site_rollup(app, site) -> dict:
+    return (await rows(app, "SELECT pageviews, sessions, bounces, duration FROM daily_rollups "
+                            "WHERE project_id = :p AND dimension = '' AND value = ''", p=site["id"]))[0]
+
+
+async def test_activity_within_30_minutes_is_one_session(client, app, site):
+    await send(client, site, (0, "/"), (10, "/pricing"), (39, "/signup"))
+    await drain(app)
+    assert await sessions_of(app, site) == [{"entry_path": "/", "exit_path": "/signup", "pageviews": 3,
+                                             "duration": 39 * 60, "is_bounce": False, "started_at": BASE}]
+
+
+async def test_a_gap_over_30_minutes_starts_a_new_session(client, app, site):
+    await send(client, site, (0, "/"), (31, "/again"))
+    await drain(app)
+    sessions = await sessions_of(app, site)
+    assert [(s["entry_path"], s["pageviews"], s["is_bounce"]) for s in sessions] == [("/", 1, True), ("/again", 1, True)]
+    assert await site_rollup(app, site) == {"pageviews": 2, "sessions": 2, "bounces": 2, "duration": 0}
+
+
+async def test_out_of_order_activity_extends_the_session(client, app, site):
+    await send(client, site, (20, "/second"))
+    await drain(app)
+    await send(client, site, (5, "/first"))  # arrives late, belongs before
+    await drain(app)
+    assert await sessions_of(app, site) == [{"entry_path": "/first", "exit_path": "/second", "pageviews": 2,
+                                             "duration": 15 * 60, "is_bounce": False,
+                                             "started_at": BASE + timedelta(minutes=5)}]
+    # The rollups took the session's earlier contribution back: one session, not a bounce.
+    assert await site_rollup(app, site) == {"pageviews": 2, "sessions": 1, "bounces": 0, "duration": 15 * 60}
+    entries = await rows(app, "SELECT value, sessions FROM daily_rollups WHERE project_id = :p "
+                              "AND dimension = 'entry_path' AND sessions <> 0", p=site["id"])
+    assert entries == [{"value": "/first", "sessions": 1}]
+
+
+async def test_a_writer_restart_continues_sessions_from_the_table(client, app, site):
+    await send(client, site, (0, "/"))
+    await drain(app, consumer="first")
+    await send(client, site, (12, "/next"))
+    await drain(app, consumer="second")  # a new writer, nothing cached: reads the session back
+    sessions = await sessions_of(app, site)
+    assert [(s["entry_path"], s["exit_path"], s["pageviews"]) for s in sessions] == [("/", "/next", 2)]
+
+
+async def test_separate_visitors_have_separate_sessions(client, app, site):
+    await send(client, site, (0, "/"), visitor="a")
+    await send(client, site, (1, "/"), visitor="b")
+    await drain(app)
+    assert len(await sessions_of(app, site)) == 2
+    distinct = await rows(app, "SELECT visitors FROM daily_rollups WHERE project_id = :p AND dimension = ''",
+                          p=site["id"])
+    from pyroaring import BitMap
+
+    assert len(BitMap.deserialize(distinct[0]["visitors"])) == 2
+
+
+async def test_a_client_session_id_names_the_session(client, app, site):
+    await send(client, site, (0, "/"), (50, "/later"), session_id="s-1")
+    await drain(app)
+    sessions = await sessions_of(app, site)
+    assert [(s["pageviews"], s["entry_path"], s["exit_path"]) for s in sessions] == [(2, "/", "/later")]
+
+
+async def test_events_count_in_the_session_and_rollups(client, app, site):
+    await send(client, site, (0, "/"))
+    await client.post("/api/collect", headers=site["headers"], json={
+        "type": "event", "name": "signup", "visitor_id": "v1", "timestamp": at(2)})
+    await drain(app)
+    session = (await rows(app, "SELECT events, session_id IS NOT NULL AS linked FROM sessions s "
+                               "JOIN events e USING (project_id) WHERE s.project_id = :p", p=site["id"]))[0]
+    assert session == {"events": 1, "linked": True}
+    event_rollup = await rows(app, "SELECT events FROM daily_rollups WHERE project_id = :p AND dimension = 'event' "
+                                   "AND value = 'signup'", p=site["id"])
+    assert event_rollup == [{"events": 1}]
+
+
+async def test_time_on_page_is_credited_to_the_previous_page(client, app, site):
+    await send(client, site, (0, "/a"), (3, "/b"))
+    await drain(app)
+    pages = await rows(app, "SELECT value, time_on_page, time_on_page_views FROM daily_rollups "
+                            "WHERE project_id = :p AND dimension = 'path' ORDER BY value", p=site["id"])
+    assert pages == [{"value": "/a", "time_on_page": 180, "time_on_page_views": 1},
+                     {"value": "/b", "time_on_page": 0, "time_on_page_views": 0}]
+
+
+async def test_days_are_the_project_time_zone_days(client, app, site):
+    from sqlalchemy import text
+
+    async with app.state.runtime.engine.begin() as conn:
+        await conn.execute(text("UPDATE projects SET timezone = 'America/New_York' WHERE id = :p"), {"p": site["id"]})
+    late_evening_utc = BASE.replace(hour=2)  # 02:00 UTC is 21:00 or 22:00 the day before in New York
+    await client.post("/api/collect", headers=site["headers"], json={
+        "type": "pageview", "path": "/", "visitor_id": "tz", "timestamp": late_evening_utc.isoformat()})
+    await drain(app, consumer="tz-writer")
+    days = await rows(app, "SELECT day FROM daily_rollups WHERE project_id = :p AND dimension = ''", p=site["id"])
+    assert days == [{"day": (late_evening_utc - timedelta(days=1)).date()}]
