@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import redis.asyncio as aioredis
 from functools import cached_property
 
+import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from pulse.config import Settings

@@ -83,14 +83,16 @@ class Ingestor:
         project = caller.project
         privacy = project.privacy
         problems = [item for item in parsed.items if isinstance(item, ItemError)]
-        items = [item for item in parsed.items if isinstance(item, Item)]
-        if not parsed.batch:
-            caller_check(caller, items[0])  # a single payload gets the module error itself
-        else:
-            refused = {id(i): module_refusal(caller, i) for i in items}
-            problems += [ItemError(index=parsed.items.index(i), error=refused[id(i)])
-                         for i in items if refused[id(i)]]
-            items = [i for i in items if not refused[id(i)]]
+        items = []
+        for index, item in enumerate(parsed.items):
+            if not isinstance(item, Item):
+                continue
+            if not parsed.batch:
+                caller_check(caller, item)  # a single payload gets the module error itself
+            elif refusal := module_refusal(caller, item):
+                problems.append(ItemError(index=index, error=refusal))
+                continue
+            items.append(item)
         accepted = 0
         if items and not self._dropped_by_request(privacy, client):
             agent = parse_user_agent(client.user_agent)

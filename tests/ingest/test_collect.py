@@ -71,8 +71,8 @@ async def test_identify_merges_traits_aliases_and_accounts(client, app, site):
     send = [
         {"type": "identify", "visitor_id": "v_7fz9k2", "payload": {"user_id": "user_123",
                                                                      "traits": {"plan": "pro", "role": "admin"}}},
-        {"type": "identify", "visitor_id": "v_7fz9k2", "payload": {"traits": {"plan": "enterprise"},
-                                                                     "account_id": "acme", "account_traits": {"seats": 5}}},
+        {"type": "identify", "visitor_id": "v_7fz9k2",
+         "payload": {"traits": {"plan": "enterprise"}, "account_id": "acme", "account_traits": {"seats": 5}}},
     ]
     for body in send:
         assert (await client.post("/api/collect", json=body, headers=site["headers"])).status_code == 200

@@ -38,7 +38,8 @@ async def test_defaults_and_updates(client, site):
     assert updated.status_code == 200 and updated.json() == body
     partial = await put(client, site, {"respect_dnt": False})
     assert partial.json() == {**body, "respect_dnt": False}
-    assert (await client.get("/api/v1/privacy/settings", headers=site["admin"])).json() == {**body, "respect_dnt": False}
+    stored = (await client.get("/api/v1/privacy/settings", headers=site["admin"])).json()
+    assert stored == {**body, "respect_dnt": False}
 
 
 async def test_the_admin_token_names_the_project(client, site):
