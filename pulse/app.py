@@ -17,7 +17,7 @@ from pulse.config import Settings, get_settings
 from pulse.errors import install_error_handlers
 from pulse.graphql.context import get_context
 from pulse.graphql.schema import build_schema
-from pulse.ingest import rest as ingest_rest
+from pulse.ingest.endpoint import CollectEndpoint
 from pulse.observability import ObservabilityMiddleware
 from pulse.ops import router as ops_router
 from pulse.privacy import rest as privacy_rest
@@ -27,7 +27,7 @@ from pulse.runtime import Runtime
 # ingest key (and the project's domain, checked at ingestion) decide what is accepted.
 PUBLIC_PATHS = ("/api/collect", "/api/script.js")
 
-REST_ROUTERS = [ops_router, admin_rest.router, privacy_rest.router, ingest_rest.router]
+REST_ROUTERS = [ops_router, admin_rest.router, privacy_rest.router]
 
 
 class Cors:
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.include_router(GraphQLRouter(build_schema(settings), path="/graphql", graphql_ide="graphiql",
                                      allow_queries_via_get=False, context_getter=get_context),
                        include_in_schema=False)
+    app.add_middleware(CollectEndpoint)  # POST /api/collect, inside CORS and metrics
     app.add_middleware(Cors, allowed_origins=settings.allowed_origins)
     app.add_middleware(ObservabilityMiddleware)
     return app

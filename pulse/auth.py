@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 from sqlalchemy import select
 
 from pulse import errors
@@ -190,7 +190,7 @@ class AccessControl:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self._keys: _LRU = _LRU()
-        self._touch_script = runtime.redis.register_script(_TOUCH)
+        self._touch_sha: str | None = None
         self._admin_token_id = (hashlib.sha256(runtime.settings.admin_token.encode()).hexdigest()[:16]
                                 if runtime.settings.admin_token else "none")
 
@@ -310,12 +310,23 @@ class AccessControl:
             keys.append(epoch_key(project_id))
             if key_id is not None:
                 keys.append(last_used_key(project_id))
+        args = (str(key_id), second)
         try:
-            count, epoch = await self._touch_script(keys=keys, args=[str(key_id), second])
+            if self._touch_sha is None:
+                self._touch_sha = await self.redis.script_load(_TOUCH)
+            sha = self._touch_sha
+            result = (await self.runtime.pipeliner.run(
+                lambda pipe: pipe.evalsha(sha, len(keys), *keys, *args)))[0]
+            if isinstance(result, NoScriptError):  # Redis restarted and forgot the script
+                self._touch_sha = None
+                result = await self.redis.eval(_TOUCH, len(keys), *keys, *args)
+            elif isinstance(result, Exception):
+                raise result
         except (RedisError, OSError) as exc:
             # Invalidations may be lost while Redis is away: start afresh when it is back.
             self._keys.clear()
             raise errors.Unavailable("Service temporarily unavailable: Redis is unreachable.") from exc
+        count, epoch = result
         if count > limit:
             raise errors.RateLimited(1)
         return epoch

@@ -34,6 +34,19 @@ class Runtime:
         self.access = AccessControl(self)
 
     @cached_property
+    def pipeliner(self):
+        """Shares one Redis round trip among the concurrent requests that need one."""
+        from pulse.pipelining import Pipeliner
+
+        return Pipeliner(self.redis)
+
+    @cached_property
+    def stream_pipeliner(self):
+        from pulse.pipelining import Pipeliner
+
+        return Pipeliner(self.stream_redis)
+
+    @cached_property
     def ingestor(self):
         """The request side of ingestion (geo database, salts, stream buffer), made on first use."""
         from pulse.ingest.service import Ingestor

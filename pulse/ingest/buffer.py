@@ -1,24 +1,23 @@
-"""The request side of the ingest stream: many requests' entries, one Redis round trip.
+"""The request side of the ingest stream.
 
 Accepted payloads are appended to a Redis stream per shard (a project always maps to the same
-shard, so one writer at a time owns a project's sessions and rollups). Each request awaits
-only the acknowledgement of the pipelined write that carries its entry: concurrent requests
-share a round trip instead of paying one each.
+shard, so one writer at a time owns a project's sessions and rollups). Appends from concurrent
+requests share one pipelined round trip (pulse.pipelining); each request returns once Redis
+has its entry.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 import zlib
 from uuid import UUID
 
-import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from pulse import errors
+from pulse.pipelining import Pipeliner
 
-MAX_PIPELINE = 512  # entries per round trip
+UNREACHABLE = "Service temporarily unavailable: Redis is unreachable."
 
 
 def stream_key(shard: int) -> str:
@@ -30,26 +29,33 @@ def shard_of(project_id: UUID, shards: int) -> int:
 
 
 class IngestBuffer:
-    def __init__(self, redis: aioredis.Redis, *, shards: int, max_backlog: int) -> None:
-        self.redis = redis
+    def __init__(self, pipeliner: Pipeliner, *, shards: int, max_backlog: int) -> None:
+        self.pipeliner = pipeliner
         self.shards = shards
         self.max_backlog = max_backlog
-        self._pending: list[tuple[int, bytes, asyncio.Future]] = []
-        self._flushing: asyncio.Task | None = None
-        self.backlog: dict[int, int] = {}  # stream length per shard, as of the last write
+        self.backlog: dict[int, int] = {}  # stream length per shard, as of the last append
         self._checked: dict[int, float] = {}
 
     async def append(self, project_id: UUID, entry: bytes) -> None:
         """Append one request's packed records; returns once Redis has them."""
         shard = shard_of(project_id, self.shards)
+        key = stream_key(shard)
         if self.backlog.get(shard, 0) >= self.max_backlog and not await self._drained(shard):
             # Refuse rather than let the stream grow without bound while writers catch up.
             raise errors.Unavailable("Ingestion is backlogged; retry shortly.", retry_after=5)
-        future = asyncio.get_running_loop().create_future()
-        self._pending.append((shard, entry, future))
-        if self._flushing is None:
-            self._flushing = asyncio.create_task(self._flush_soon())
-        await future
+
+        def commands(pipe) -> None:
+            pipe.xadd(key, {"r": entry})
+            pipe.xlen(key)
+
+        try:
+            added, length = await self.pipeliner.run(commands)
+        except (RedisError, OSError) as exc:
+            raise errors.Unavailable(UNREACHABLE) from exc
+        if isinstance(added, Exception):
+            raise errors.Unavailable(UNREACHABLE) from added
+        if isinstance(length, int):
+            self.backlog[shard] = length
 
     async def _drained(self, shard: int) -> bool:
         """Re-read a full shard's length, at most once a second, to notice writers catching up."""
@@ -57,38 +63,7 @@ class IngestBuffer:
         if now - self._checked.get(shard, 0.0) >= 1.0:
             self._checked[shard] = now
             try:
-                self.backlog[shard] = await self.redis.xlen(stream_key(shard))
+                self.backlog[shard] = await self.pipeliner.redis.xlen(stream_key(shard))
             except (RedisError, OSError) as exc:
-                raise errors.Unavailable("Service temporarily unavailable: Redis is unreachable.") from exc
+                raise errors.Unavailable(UNREACHABLE) from exc
         return self.backlog[shard] < self.max_backlog
-
-    async def _flush_soon(self) -> None:
-        await asyncio.sleep(0)  # let requests already running add their entries first
-        try:
-            while self._pending:
-                batch, self._pending = self._pending[:MAX_PIPELINE], self._pending[MAX_PIPELINE:]
-                await self._write(batch)
-        finally:
-            self._flushing = None
-
-    async def _write(self, batch: list[tuple[int, bytes, asyncio.Future]]) -> None:
-        shards = sorted({shard for shard, _, _ in batch})
-        try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for shard, entry, _ in batch:
-                    pipe.xadd(stream_key(shard), {"r": entry})
-                for shard in shards:
-                    pipe.xlen(stream_key(shard))
-                results = await pipe.execute()
-        except (RedisError, OSError) as exc:
-            error = errors.Unavailable("Service temporarily unavailable: Redis is unreachable.")
-            error.__cause__ = exc
-            for _, _, future in batch:
-                if not future.done():
-                    future.set_exception(error)
-            return
-        for shard, length in zip(shards, results[len(batch):], strict=True):
-            self.backlog[shard] = length
-        for _, _, future in batch:
-            if not future.done():
-                future.set_result(None)

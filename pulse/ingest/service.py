@@ -75,7 +75,7 @@ class Ingestor:
         settings = runtime.settings
         self.locator = GeoLocator(settings.geoip_city_db)
         self.salts = Salts(runtime.redis)
-        self.buffer = IngestBuffer(runtime.stream_redis, shards=settings.ingest_shards,
+        self.buffer = IngestBuffer(runtime.stream_pipeliner, shards=settings.ingest_shards,
                                    max_backlog=settings.ingest_max_backlog)
 
     async def accept(self, caller: Caller, body: bytes, client: Client, now: datetime) -> dict:

@@ -170,20 +170,13 @@ async def test_redis_unreachable_answers_503(settings, client, site):
 async def test_redis_failing_at_the_stream_answers_503(client, app, site, monkeypatch):
     from redis.exceptions import ConnectionError as RedisConnectionError
 
-    async def unreachable(*args, **kwargs):
+    async def unreachable(add):
         raise RedisConnectionError("gone")
 
-    buffer = app.state.runtime.ingestor.buffer
-    monkeypatch.setattr(buffer, "_write", lambda batch: _fail_all(batch, unreachable))
+    monkeypatch.setattr(app.state.runtime.stream_pipeliner, "run", unreachable)
     response = await client.post("/api/collect", json={"type": "pageview"}, headers=site["headers"])
     assert response.status_code == 503 and response.headers["Retry-After"] == "1"
-
-
-async def _fail_all(batch, raise_) -> None:
-    from pulse import errors
-
-    for _, _, future in batch:
-        future.set_exception(errors.Unavailable("Service temporarily unavailable: Redis is unreachable."))
+    assert response.json() == {"error": "Service temporarily unavailable: Redis is unreachable."}
 
 
 @pytest.mark.parametrize("backlog", [2])
