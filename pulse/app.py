@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 from contextlib import asynccontextmanager
 
@@ -51,6 +52,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     async def lifespan(app: FastAPI):
         runtime = Runtime(settings)
         app.state.runtime = runtime
+        runtime.warm_up()
+        # The parsers' tables and the schema are long-lived: keep them out of full collections,
+        # which otherwise pause every request for tens of milliseconds now and then.
+        gc.freeze()
         stop = asyncio.Event()
         worker = None
         if run_worker:

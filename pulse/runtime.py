@@ -53,6 +53,14 @@ class Runtime:
 
         return Ingestor(self)
 
+    def warm_up(self) -> None:
+        """Load what the first requests would otherwise load (parser tables, the geo database)."""
+        from pulse.ingest.useragent import parse_user_agent
+
+        parse_user_agent("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                         "Chrome/120.0.0.0 Safari/537.36")
+        self.ingestor.locator.lookup("8.8.8.8")
+
     async def close(self) -> None:
         await self.redis.aclose()
         await self.stream_redis.aclose()

@@ -49,6 +49,17 @@ class Deltas:
     tz: str
     counters: dict[Key, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0] * len(COUNTERS)))
     visitors: dict[Key, set[int]] = field(default_factory=lambda: defaultdict(set))
+    # Pageviews grouped by everything their rollup rows depend on, expanded once per group.
+    _pageviews: dict[tuple, list] = field(default_factory=dict)
+    _days: dict[int, date] = field(default_factory=dict)
+
+    def day(self, ts: datetime) -> date:
+        """The local day, computed once per minute of timestamps (zone offsets are whole minutes)."""
+        minute = int(ts.timestamp()) // 60
+        day = self._days.get(minute)
+        if day is None:
+            day = self._days[minute] = local_day(ts, self.tz)
+        return day
 
     def _add(self, key: Key, counter: str, amount: int) -> None:
         if amount:
@@ -56,19 +67,28 @@ class Deltas:
 
     def pageview(self, ts: datetime, visitor_no: int, path: str | None, hostname: str | None,
                  session: Session) -> None:
-        day = local_day(ts, self.tz)
-        dims = [SITE, *origin_values(session.attrs)]
-        if path is not None:
-            dims.append(("path", path))
-        if hostname is not None:
-            dims.append(("hostname", hostname))
-        for dim, value in dims:
-            key = (day, dim, value)
-            self._add(key, "pageviews", 1)
-            self.visitors[key].add(visitor_no)
+        key = (self.day(ts), tuple(map(session.attrs.get, ORIGIN)), path, hostname)
+        group = self._pageviews.get(key)
+        if group is None:
+            group = self._pageviews[key] = [0, set()]
+        group[0] += 1
+        group[1].add(visitor_no)
+
+    def _expand_pageviews(self) -> None:
+        for (day, origin, path, hostname), (count, visitors) in self._pageviews.items():
+            dims = [SITE, *origin_values(dict(zip(ORIGIN, origin, strict=True)))]
+            if path is not None:
+                dims.append(("path", path))
+            if hostname is not None:
+                dims.append(("hostname", hostname))
+            for dim, value in dims:
+                key = (day, dim, value)
+                self.counters[key][_INDEX["pageviews"]] += count
+                self.visitors[key] |= visitors
+        self._pageviews.clear()
 
     def event(self, ts: datetime, visitor_no: int, name: str) -> None:
-        day = local_day(ts, self.tz)
+        day = self.day(ts)
         for key in ((day, *SITE), (day, "event", name)):
             self._add(key, "events", 1)
         self.visitors[(day, "event", name)].add(visitor_no)
@@ -77,7 +97,7 @@ class Deltas:
     def page_time(self, page: PageTime) -> None:
         if page.path is None or page.seconds < 0:
             return
-        key = (local_day(page.ts, self.tz), "path", page.path)
+        key = (self.day(page.ts), "path", page.path)
         self._add(key, "time_on_page", page.seconds)
         self._add(key, "time_on_page_views", 1)
 
@@ -85,7 +105,7 @@ class Deltas:
         """Add (sign=1) or take back (sign=-1) a session's contribution."""
         if session.pageviews == 0:
             return  # event-only activity is not a visit until it has a pageview
-        day = local_day(session.started_at, self.tz)
+        day = self.day(session.started_at)
         dims = [SITE, *origin_values(session.attrs)]
         if session.entry_path is not None:
             dims.append(("entry_path", session.entry_path))
@@ -98,4 +118,5 @@ class Deltas:
             self._add(key, "duration", sign * session.duration)
 
     def keys(self) -> set[Key]:
+        self._expand_pageviews()
         return set(self.counters) | set(self.visitors)

@@ -64,7 +64,7 @@ class Activity:
     visitor_no: int
     is_pageview: bool
     path: str | None
-    attrs: dict[str, str | None]
+    attrs: tuple[str | None, ...]  # values of ATTRIBUTES, in order
     client_session: UUID | None = None
 
 
@@ -89,12 +89,13 @@ def apply(sessions: list[Session], activity: Activity) -> tuple[Session, PageTim
         session = Session(
             id=activity.client_session or uuid.uuid4(), visitor_no=activity.visitor_no,
             started_at=activity.ts, ended_at=activity.ts, entry_path=None, exit_path=None,
-            pageviews=0, events=0, attrs=dict(activity.attrs), is_new=True)
+            pageviews=0, events=0, attrs=dict(zip(ATTRIBUTES, activity.attrs, strict=True)), is_new=True)
         sessions.append(session)
     page_time = None
     if activity.is_pageview:
         if session.pageviews == 0:
-            session.attrs = dict(activity.attrs)  # a session takes its first pageview's origin
+            # A session takes its first pageview's origin.
+            session.attrs = dict(zip(ATTRIBUTES, activity.attrs, strict=True))
         session.pageviews += 1
         if session.first_page_ts is None or activity.ts <= session.first_page_ts:
             session.entry_path = activity.path
