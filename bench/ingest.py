@@ -41,8 +41,10 @@ request = function()
   counter = counter + 1
   local items = {}
   for i = 1, batch do
-    items[i] = string.format('{"type":"pageview","path":"%s","referrer":"%s","visitor_id":"bench-%d-%d"}',
-      paths[(counter + i) %% #paths + 1], referrers[(counter * 7 + i) %% #referrers + 1], counter %% 5000, i)
+    -- about three pageviews per visitor, as sites see
+    local visitor = math.floor((counter * batch + i) / 3)
+    items[i] = string.format('{"type":"pageview","path":"%s","referrer":"%s","visitor_id":"bench-%d"}',
+      paths[(counter + i) %% #paths + 1], referrers[(visitor * 7) %% #referrers + 1], visitor)
   end
   local body = batch == 1 and items[1] or ("[" .. table.concat(items, ",") .. "]")
   wrk.headers["User-Agent"] = agents[counter %% #agents + 1]

@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     geoip_city_db: str | None = Field(None, validation_alias=_env("PULSE_GEOIP_CITY_DB"))
     ingest_shards: int = Field(2, ge=1, le=64, validation_alias=_env("PULSE_INGEST_SHARDS"))
     ingest_max_backlog: int = Field(200_000, ge=1, validation_alias=_env("PULSE_INGEST_MAX_BACKLOG"))
-    ingest_batch_size: int = Field(2000, ge=1, validation_alias=_env("PULSE_INGEST_BATCH_SIZE"))
+    ingest_batch_size: int = Field(200, ge=1, validation_alias=_env("PULSE_INGEST_BATCH_SIZE"))
 
     # GraphQL guards.
     graphql_max_depth: int = Field(12, ge=1, validation_alias=_env("PULSE_GRAPHQL_MAX_DEPTH"))

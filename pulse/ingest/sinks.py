@@ -109,19 +109,25 @@ async def store(conn: asyncpg.Connection, project_id: UUID, records: list[Record
 
 _SESSION_COLUMNS = ("project_id", "id", "visitor_no", "started_at", "ended_at", "entry_path", "exit_path",
                     "pageviews", "events", "duration", "is_bounce", *ATTRIBUTES)
+_SESSION_STAGE = ("CREATE TEMP TABLE IF NOT EXISTS session_stage (LIKE sessions INCLUDING DEFAULTS) "
+                  "ON COMMIT DELETE ROWS")
 SESSION_UPSERT = (
-    f"INSERT INTO sessions ({', '.join(_SESSION_COLUMNS)}) "
-    f"VALUES ({', '.join(f'${i + 1}' for i in range(len(_SESSION_COLUMNS)))}) "
+    f"INSERT INTO sessions ({', '.join(_SESSION_COLUMNS)}) SELECT {', '.join(_SESSION_COLUMNS)} FROM session_stage "
     "ON CONFLICT (project_id, id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _SESSION_COLUMNS[3:])
 )
 
 
 async def upsert_sessions(conn: asyncpg.Connection, project_id: UUID, sessions: list[Session]) -> None:
-    if sessions:
-        await conn.executemany(SESSION_UPSERT, [
-            (project_id, s.id, s.visitor_no, s.started_at, s.ended_at, s.entry_path, s.exit_path, s.pageviews,
-             s.events, s.duration, s.is_bounce, *(s.attrs.get(a) for a in ATTRIBUTES)) for s in sessions])
+    """COPY into a per-connection staging table, then one upsert: far cheaper than a row at a time."""
+    if not sessions:
+        return
+    await conn.execute(_SESSION_STAGE)
+    await conn.copy_records_to_table("session_stage", columns=list(_SESSION_COLUMNS), records=[
+        (project_id, s.id, s.visitor_no, s.started_at, s.ended_at, s.entry_path, s.exit_path, s.pageviews,
+         s.events, s.duration, s.is_bounce, *map(s.attrs.get, ATTRIBUTES)) for s in sessions])
+    await conn.execute(SESSION_UPSERT)
+    await conn.execute("DELETE FROM session_stage")  # a batch may hold several projects
 
 
 def session_from_row(row: asyncpg.Record) -> Session:
