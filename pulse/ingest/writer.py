@@ -118,8 +118,9 @@ class ShardWriter:
             if cursor == b"0-0":
                 return
 
-    async def step(self, block_ms: int = 500) -> int:
-        """Write one batch (this writer's pending entries first); return how many entries."""
+    async def step(self, block_ms: int | None = 500) -> int:
+        """Write one batch (this writer's pending entries first); return how many entries.
+        `block_ms` None: do not wait for new entries."""
         size = self.runtime.settings.ingest_batch_size
         pending = await self.streams.xreadgroup(GROUP, self.consumer, {self.stream: "0"}, count=size)
         entries = pending[0][1] if pending else []
@@ -349,6 +350,7 @@ async def run_writers(runtime: Runtime, stop: asyncio.Event) -> None:
     writers = [ShardWriter(runtime, shard, consumer) for shard in range(runtime.settings.ingest_shards)]
     backoff = 0.5
     last_lease = 0.0
+    idle_turn = 0
     try:
         while not stop.is_set():
             try:
@@ -360,10 +362,14 @@ async def run_writers(runtime: Runtime, stop: asyncio.Event) -> None:
                 if not owned:
                     await _wait(stop, 1.0)
                     continue
-                block = max(50, 500 // len(owned))
+                # Read every owned shard without waiting; only when all are idle, wait on one of
+                # them (in turn), so a busy shard never waits behind an idle one.
                 written = 0
                 for writer in owned:
-                    written += await writer.step(block_ms=block)
+                    written += await writer.step(block_ms=None)
+                if not written:
+                    idle_turn = (idle_turn + 1) % len(owned)
+                    await owned[idle_turn].step(block_ms=200)
                 backoff = 0.5
             except asyncio.CancelledError:
                 raise
