@@ -6,12 +6,23 @@ import logging
 import os
 import time
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("pulse.access")
 
 REQUESTS = Counter("pulse_http_requests_total", "HTTP requests", ["method", "route", "status"])
+INGEST_BACKLOG = Gauge("pulse_ingest_stream_length", "Entries waiting in the ingest stream", ["shard"],
+                       multiprocess_mode="livemax")
+INGEST_WRITTEN = Counter("pulse_ingest_records_written_total", "Records committed by the writers", ["type"])
 LATENCY = Histogram("pulse_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
                     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 

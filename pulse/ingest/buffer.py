@@ -15,6 +15,7 @@ from uuid import UUID
 from redis.exceptions import RedisError
 
 from pulse import errors
+from pulse.observability import INGEST_BACKLOG
 from pulse.pipelining import Pipeliner
 
 UNREACHABLE = "Service temporarily unavailable: Redis is unreachable."
@@ -56,6 +57,7 @@ class IngestBuffer:
             raise errors.Unavailable(UNREACHABLE) from added
         if isinstance(length, int):
             self.backlog[shard] = length
+            INGEST_BACKLOG.labels(str(shard)).set(length)
 
     async def _drained(self, shard: int) -> bool:
         """Re-read a full shard's length, at most once a second, to notice writers catching up."""

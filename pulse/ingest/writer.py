@@ -28,6 +28,7 @@ from pulse.ingest.buffer import stream_key
 from pulse.ingest.records import Entry, Record, decode_entry
 from pulse.ingest.rollups import COUNTERS, Deltas, Key
 from pulse.ingest.sessionize import TIMEOUT, Activity, Session, apply, client_session_uuid
+from pulse.observability import INGEST_WRITTEN
 from pulse.runtime import Runtime
 
 log = logging.getLogger("pulse.writer")
@@ -164,6 +165,8 @@ class ShardWriter:
                     for project_id, records in by_project.items():
                         if await self._project_exists(conn, project_id):
                             await self._write_project(conn, project_id, records, staged)
+                            for r in records:
+                                staged.written[r.type] += 1
                     if ledger:
                         await conn.executemany(
                             "INSERT INTO ingest_ledger (shard, entry_id, project_id) VALUES ($1, $2, $3)", ledger)
@@ -171,6 +174,8 @@ class ShardWriter:
             self._reset_caches()  # what was cached may describe rows that were rolled back
             raise
         staged.apply(self)
+        for kind, count in staged.written.items():
+            INGEST_WRITTEN.labels(kind).inc(count)
 
     async def _project_exists(self, conn: asyncpg.Connection, project_id: UUID) -> bool:
         if project_id not in self.timezones:
@@ -333,6 +338,7 @@ class _Staged:
     """Cache updates that take effect only once the batch has committed."""
 
     def __init__(self) -> None:
+        self.written: dict[str, int] = defaultdict(int)
         self.visitor_nos: dict = {}
         self.sessions: dict = {}
         self.bitmaps: dict = {}

@@ -248,3 +248,13 @@ async def test_timestamps_for_backfills(client, app, site):
     rollup = await rows(app, "SELECT day, pageviews FROM daily_rollups WHERE project_id = :p AND dimension = ''",
                         p=site["id"])
     assert rollup == [{"day": two_days_ago.date(), "pageviews": 1}]
+
+
+async def test_metrics_show_the_stream_and_what_was_written(client, app, site):
+    await client.post("/api/collect", json={"type": "pageview", "path": "/"}, headers=site["headers"])
+    body = (await client.get("/metrics")).text
+    assert "pulse_ingest_stream_length{" in body
+    await drain(app)
+    body = (await client.get("/metrics")).text
+    assert 'pulse_ingest_records_written_total{type="pageview"}' in body
+    assert 'route="/api/collect"' in body
