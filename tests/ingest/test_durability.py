@@ -191,3 +191,22 @@ async def test_backpressure_when_the_stream_is_too_long(settings, site, backlog)
         refused = await small.post("/api/collect", json={"type": "pageview"}, headers=site["headers"])
         assert refused.headers["Retry-After"] == "5"
         assert refused.json() == {"error": "Ingestion is backlogged; retry shortly."}
+
+
+async def test_the_worker_makes_accepted_data_queryable_within_two_seconds(client, app, site):
+    import time
+
+    from pulse.worker import run_worker
+
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(app.state.runtime, stop))
+    try:
+        await send(client, site, 1, "/live")
+        deadline = time.monotonic() + 2.0
+        while await count(app, site) == 0:
+            assert time.monotonic() < deadline, "not written within 2 seconds"
+            await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await worker
+    assert await count(app, site) == 1
