@@ -28,7 +28,7 @@ from pulse.ingest.buffer import stream_key
 from pulse.ingest.records import Entry, Record, decode_entry
 from pulse.ingest.rollups import COUNTERS, Deltas, Key
 from pulse.ingest.sessionize import TIMEOUT, Activity, Session, apply, client_session_uuid
-from pulse.observability import INGEST_WRITTEN
+from pulse.observability import INGEST_BACKLOG, INGEST_WRITTEN
 from pulse.runtime import Runtime
 
 log = logging.getLogger("pulse.writer")
@@ -137,7 +137,9 @@ class ShardWriter:
         async with self.streams.pipeline(transaction=False) as pipe:
             pipe.xack(self.stream, GROUP, *ids)
             pipe.xdel(self.stream, *ids)
-            await pipe.execute()
+            pipe.xlen(self.stream)
+            *_, remaining = await pipe.execute()
+        INGEST_BACKLOG.labels(str(self.shard)).set(remaining)
         return len(entries)
 
     # -- one batch, one transaction -------------------------------------------------------------
