@@ -145,39 +145,55 @@ class ShardWriter:
     # -- one batch, one transaction -------------------------------------------------------------
 
     async def write(self, entries: list[tuple[str, dict]]) -> None:
+        """Write stream entries in one transaction, skipping any the ledger says were written."""
+
+        async def body(conn: asyncpg.Connection, staged: _Staged) -> None:
+            ids = [entry_id for entry_id, _ in entries]
+            seen = {r["entry_id"] for r in await conn.fetch(
+                "SELECT entry_id FROM ingest_ledger WHERE shard = $1 AND entry_id = ANY($2::text[])",
+                self.shard, ids)}
+            by_project: dict[UUID, list[Record]] = defaultdict(list)
+            ledger = []
+            for entry_id, fields in entries:
+                if entry_id in seen:
+                    continue  # written before a crash, never acknowledged
+                entry: Entry = decode_entry(fields[b"r"])
+                project_id = UUID(bytes=entry.project_id)
+                by_project[project_id].extend(entry.records)
+                ledger.append((self.shard, entry_id, project_id))
+            for project_id, records in by_project.items():
+                await self._write_records(conn, project_id, records, staged)
+            if ledger:
+                await conn.executemany(
+                    "INSERT INTO ingest_ledger (shard, entry_id, project_id) VALUES ($1, $2, $3)", ledger)
+
+        await self._transaction(body)
+
+    async def write_records(self, project_id: UUID, records: list[Record]) -> None:
+        """Write records that did not come through the stream (the demo data generator)."""
+        await self._transaction(lambda conn, staged: self._write_records(conn, project_id, records, staged))
+
+    async def _transaction(self, body) -> None:
         staged = _Staged()
         try:
             async with self.runtime.engine.connect() as sa_conn:
                 raw = await sa_conn.get_raw_connection()
                 conn: asyncpg.Connection = raw.driver_connection
                 async with conn.transaction():
-                    ids = [entry_id for entry_id, _ in entries]
-                    seen = {r["entry_id"] for r in await conn.fetch(
-                        "SELECT entry_id FROM ingest_ledger WHERE shard = $1 AND entry_id = ANY($2::text[])",
-                        self.shard, ids)}
-                    by_project: dict[UUID, list[Record]] = defaultdict(list)
-                    ledger = []
-                    for entry_id, fields in entries:
-                        if entry_id in seen:
-                            continue  # written before a crash, never acknowledged
-                        entry: Entry = decode_entry(fields[b"r"])
-                        project_id = UUID(bytes=entry.project_id)
-                        by_project[project_id].extend(entry.records)
-                        ledger.append((self.shard, entry_id, project_id))
-                    for project_id, records in by_project.items():
-                        if await self._project_exists(conn, project_id):
-                            await self._write_project(conn, project_id, records, staged)
-                            for r in records:
-                                staged.written[r.type] += 1
-                    if ledger:
-                        await conn.executemany(
-                            "INSERT INTO ingest_ledger (shard, entry_id, project_id) VALUES ($1, $2, $3)", ledger)
+                    await body(conn, staged)
         except BaseException:
             self._reset_caches()  # what was cached may describe rows that were rolled back
             raise
         staged.apply(self)
         for kind, count in staged.written.items():
             INGEST_WRITTEN.labels(kind).inc(count)
+
+    async def _write_records(self, conn: asyncpg.Connection, project_id: UUID, records: list[Record],
+                             staged: _Staged) -> None:
+        if await self._project_exists(conn, project_id):
+            await self._write_project(conn, project_id, records, staged)
+            for r in records:
+                staged.written[r.type] += 1
 
     async def _project_exists(self, conn: asyncpg.Connection, project_id: UUID) -> bool:
         if project_id not in self.timezones:
