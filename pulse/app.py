@@ -25,7 +25,7 @@ from pulse.privacy import rest as privacy_rest
 from pulse.runtime import Runtime
 
 # Routes the tracking script calls from a customer's own site: any origin may call them; the
-# ingest key (and the project's domain, checked at ingestion) decide what is accepted.
+# ingest key decides what is accepted (the project's domain only marks self-referrals).
 PUBLIC_PATHS = ("/api/collect", "/api/script.js")
 
 REST_ROUTERS = [ops_router, admin_rest.router, privacy_rest.router]

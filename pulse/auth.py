@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import string
 import time
@@ -26,6 +27,7 @@ from uuid import UUID
 import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError, RedisError
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from pulse import errors
 from pulse.db import after_commit, as_uuid
@@ -35,6 +37,8 @@ from pulse.privacy.settings import PrivacySettings, from_row
 
 if TYPE_CHECKING:
     from pulse.runtime import Runtime
+
+log = logging.getLogger("pulse.auth")
 
 SCOPES = ("ingest", "query", "admin")
 KEY_PREFIX = "pa_live_"
@@ -237,7 +241,7 @@ class AccessControl:
         now = time.monotonic()
         age = now - entry.loaded_at if entry is not None else 0.0
         if entry is None or age > _MAX_AGE or (entry.value is None and age > _NEGATIVE_TTL):
-            entry = await self._load_key(digest, epoch=_UNKNOWN)
+            entry = await self._reload(digest, _UNKNOWN, entry)
         if entry.value is None:
             raise errors.Unauthorized(errors.INVALID_KEY)
         record, project = entry.value
@@ -246,11 +250,22 @@ class AccessControl:
         epoch = await self._touch(f"pulse:{{{record.project_id}}}:rl:{bucket}", limit,
                                   record.project_id, key_id=record.id)
         if epoch != entry.epoch:
-            entry = await self._load_key(digest, epoch=epoch)
+            entry = await self._reload(digest, epoch, entry)
             if entry.value is None:
                 raise errors.Unauthorized(errors.INVALID_KEY)
             record, project = entry.value
         return Caller(project=project, key=record)
+
+    async def _reload(self, digest: str, epoch: object, cached: _Entry | None) -> _Entry:
+        """Reload a key; while the database is unreachable, keep serving what is cached, so
+        ingestion (which needs only Redis) goes on through a PostgreSQL outage."""
+        try:
+            return await self._load_key(digest, epoch=epoch)
+        except (SQLAlchemyError, OSError) as exc:
+            if cached is not None and cached.value is not None:
+                log.warning("database unreachable; using the cached key", exc_info=True)
+                return cached
+            raise errors.Unavailable("Service temporarily unavailable: the database is unreachable.") from exc
 
     async def _load_key(self, digest: str, *, epoch: object) -> _Entry:
         """Load a key and its project, tagged with the epoch read before this load."""

@@ -35,7 +35,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # connection costs far more than waiting for a pooled one.
         pool_size=settings.db_pool_size,
         max_overflow=0,
-        connect_args={"server_settings": {"application_name": "pulse"}},
+        # UTC sessions: partition bounds and date literals must not depend on the server's zone.
+        connect_args={"server_settings": {"application_name": "pulse", "timezone": "UTC"}},
     )
 
 

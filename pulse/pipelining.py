@@ -13,7 +13,6 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
-from redis.exceptions import RedisError
 
 MAX_PIPELINE = 512  # commands' owners per round trip
 
@@ -50,7 +49,7 @@ class Pipeliner:
                     add(pipe)
                     spans.append((start, len(pipe.command_stack)))
                 results = await pipe.execute(raise_on_error=False)
-        except (RedisError, OSError) as exc:
+        except Exception as exc:  # every waiting request must hear of it, whatever it is
             for _, future in batch:
                 if not future.done():
                     future.set_exception(exc)

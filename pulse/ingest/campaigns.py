@@ -8,7 +8,7 @@ from functools import lru_cache
 from urllib.parse import parse_qsl, urlsplit
 
 UTM_FIELDS = ("source", "medium", "campaign", "content", "term")
-MAX_UTM_LENGTH = 200
+MAX_UTM_LENGTH = 500  # as payload validation allows
 
 # Query parameters ad platforms append to a landing URL when an ad is clicked.
 # gbraid/wbraid are Google Ads' replacements for gclid on iOS.

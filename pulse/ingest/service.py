@@ -12,6 +12,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from redis.exceptions import RedisError
+
 from pulse import errors
 from pulse.auth import Caller, need
 from pulse.ingest.buffer import IngestBuffer
@@ -96,7 +98,10 @@ class Ingestor:
         accepted = 0
         if items and not self._dropped_by_request(privacy, client):
             agent = parse_user_agent(client.user_agent)
-            if agent.is_bot and privacy.bot_filtering:
+            # A request that names its visitors comes from a server or mobile SDK, whose HTTP
+            # library's user agent says nothing about a human; bot filtering is for the rest.
+            named = all(item.visitor_id is not None for item in items)
+            if agent.is_bot and privacy.bot_filtering and not named:
                 records = [Record(id=uuid.uuid4().bytes, type="bot", ts=to_micros(now))]
             else:
                 kept = [item for item in items if consented(privacy, item)]
@@ -127,7 +132,10 @@ class Ingestor:
             visitor_id = item.visitor_id
             if visitor_id is None:
                 if anonymous_id is None:
-                    salt = await self.salts.today(now)
+                    try:
+                        salt = await self.salts.today(now)
+                    except (RedisError, OSError) as exc:
+                        raise errors.Unavailable("Service temporarily unavailable: Redis is unreachable.") from exc
                     anonymous_id = visitor_hash(salt, project.project_id, client.ip, client.user_agent)
                 visitor_id = anonymous_id
             utm = extract_utm(item.utm, item.url)

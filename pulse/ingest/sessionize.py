@@ -52,8 +52,9 @@ class Session:
         return self.started_at - TIMEOUT <= ts <= self.ended_at + TIMEOUT
 
 
-def client_session_uuid(project_id: UUID, client_id: str) -> UUID:
-    return uuid.uuid5(_CLIENT_NAMESPACE, f"{project_id}:{client_id}")
+def client_session_uuid(project_id: UUID, visitor_no: int, client_id: str) -> UUID:
+    """A client's session id names a session of that visitor only (two devices may reuse one)."""
+    return uuid.uuid5(_CLIENT_NAMESPACE, f"{project_id}:{visitor_no}:{client_id}")
 
 
 @dataclass(slots=True)
@@ -93,13 +94,12 @@ def apply(sessions: list[Session], activity: Activity) -> tuple[Session, PageTim
         sessions.append(session)
     page_time = None
     if activity.is_pageview:
-        if session.pageviews == 0:
-            # A session takes its first pageview's origin.
-            session.attrs = dict(zip(ATTRIBUTES, activity.attrs, strict=True))
         session.pageviews += 1
         if session.first_page_ts is None or activity.ts <= session.first_page_ts:
+            # The earliest pageview, even one that arrives late, is the session's entry and origin.
             session.entry_path = activity.path
             session.first_page_ts = activity.ts
+            session.attrs = dict(zip(ATTRIBUTES, activity.attrs, strict=True))
         if session.last_page is None or activity.ts >= session.last_page[0]:
             if session.last_page is not None:
                 prev_ts, prev_path = session.last_page

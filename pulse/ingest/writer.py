@@ -76,7 +76,7 @@ class ShardWriter:
     def _reset_caches(self) -> None:
         # Only valid while this writer is the shard's sole author.
         self.visitor_nos = _Cache()  # (project, visitor_id) -> visitor_no
-        self.sessions = _Cache()  # (project, visitor_no) -> [Session]
+        self.sessions = _Cache()  # (project, visitor_no) -> (complete since, [Session])
         self.bitmaps = _Cache()  # (project, day, dim, value) -> BitMap
         self.timezones: dict[UUID, str] = {}
         self.months: set[date] = set()
@@ -129,9 +129,12 @@ class ShardWriter:
             fresh = await self.streams.xreadgroup(GROUP, self.consumer, {self.stream: ">"}, count=size,
                                                 block=block_ms)
             entries = fresh[0][1] if fresh else []
+        emptied = [entry_id for entry_id, fields in entries if not fields]
+        if emptied:  # deleted from the stream while pending: nothing to write, only to forget
+            await self.streams.xack(self.stream, GROUP, *emptied)
         entries = [(entry_id.decode(), fields) for entry_id, fields in entries if fields]
         if not entries:
-            return 0
+            return len(emptied)
         await self.write(entries)
         ids = [entry_id for entry_id, _ in entries]
         async with self.streams.pipeline(transaction=False) as pipe:
@@ -265,32 +268,39 @@ class ShardWriter:
         active = [r for r in records if r.type in sinks.SESSION_TYPES]
         if not active:
             return batch
-        visitors = {numbers[r.visitor_id] for r in active}
-        known = {v: [s.copy() for s in self.sessions[(project_id, v)]]
-                 for v in visitors if (project_id, v) in self.sessions}
-        missing = visitors - set(known)
-        client_ids = {client_session_uuid(project_id, r.session) for r in active if r.session}
+        # A visitor's cached sessions are complete from some instant on; activity that could join a
+        # session ending before it (a late or backfilled event) sends us back to the table.
+        earliest: dict[int, datetime] = {}
+        for r in active:
+            earliest.setdefault(numbers[r.visitor_id], to_datetime(r.ts))  # `active` is in time order
+        known: dict[int, list[Session]] = {}
+        complete: dict[int, datetime] = {}
+        for v, first in earliest.items():
+            cached = self.sessions.get((project_id, v))
+            if cached is not None and first - TIMEOUT >= cached[0]:
+                complete[v], known[v] = cached[0], [s.copy() for s in cached[1]]
+        missing = set(earliest) - set(known)
+        client_ids = {client_session_uuid(project_id, numbers[r.visitor_id], r.session) for r in active if r.session}
         if missing or client_ids:
-            low = to_datetime(active[0].ts) - TIMEOUT
-            high = to_datetime(active[-1].ts) + TIMEOUT
+            # Every session of these visitors ending after `low`: what the cache may then claim.
+            low = min((earliest[v] for v in missing), default=to_datetime(active[0].ts)) - TIMEOUT
             rows = await conn.fetch(
                 "SELECT * FROM sessions WHERE project_id = $1 AND ((visitor_no = ANY($2::bigint[]) "
-                "AND ended_at >= $3 AND started_at <= $4) OR id = ANY($5::uuid[]))",
-                project_id, list(missing), low, high, list(client_ids))
-            for row in rows:
-                if row["visitor_no"] in missing or row["visitor_no"] not in known:
-                    known.setdefault(row["visitor_no"], [])
-                    if all(s.id != row["id"] for s in known[row["visitor_no"]]):
-                        known[row["visitor_no"]].append(sinks.session_from_row(row))
+                "AND ended_at >= $3) OR id = ANY($4::uuid[]))",
+                project_id, list(missing), low, list(client_ids))
             for v in missing:
-                known.setdefault(v, [])
+                known[v], complete[v] = [], low
+            for row in rows:
+                sessions = known.setdefault(row["visitor_no"], [])
+                if all(s.id != row["id"] for s in sessions):
+                    sessions.append(sinks.session_from_row(row))
         before = {s.id: s.copy() for sessions in known.values() for s in sessions}
         for r in active:
             visitor_no = numbers[r.visitor_id]
             activity = Activity(
                 ts=to_datetime(r.ts), visitor_no=visitor_no, is_pageview=r.type in sinks.PAGEVIEW_TYPES,
                 path=r.path, attrs=sinks.origin_of(r),
-                client_session=client_session_uuid(project_id, r.session) if r.session else None)
+                client_session=client_session_uuid(project_id, visitor_no, r.session) if r.session else None)
             session, page_time = apply(known[visitor_no], activity)
             batch.session_of[r.id] = session.id
             batch.touched[session.id] = session
@@ -307,7 +317,8 @@ class ShardWriter:
         horizon = to_datetime(active[-1].ts) - 2 * TIMEOUT
         for v, sessions in known.items():
             # Keep what a late event could still join; older sessions live on in the table.
-            staged.sessions[(project_id, v)] = [s for s in sessions if s.ended_at >= horizon] or sessions[-1:]
+            since = max(complete.get(v, horizon), horizon)
+            staged.sessions[(project_id, v)] = (since, [s for s in sessions if s.ended_at >= since])
         return batch
 
     async def _rollups(self, conn: asyncpg.Connection, project_id: UUID, deltas: Deltas, staged: _Staged) -> None:

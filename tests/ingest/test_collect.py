@@ -258,3 +258,12 @@ async def test_metrics_show_the_stream_and_what_was_written(client, app, site):
     body = (await client.get("/metrics")).text
     assert 'pulse_ingest_records_written_total{type="pageview"}' in body
     assert 'route="/api/collect"' in body
+
+
+async def test_sdk_requests_that_name_their_visitors_are_not_bot_filtered(client, app, site):
+    sdk = {**site["headers"], "User-Agent": "python-httpx/0.28.1"}
+    await client.post("/api/collect", json={"type": "event", "name": "renewed", "visitor_id": "user-1"}, headers=sdk)
+    await client.post("/api/collect", json={"type": "pageview", "path": "/"}, headers=sdk)  # no visitor: a bot
+    await drain(app)
+    assert len(await rows(app, "SELECT 1 FROM events WHERE project_id = :p", p=site["id"])) == 1
+    assert await rows(app, "SELECT 1 FROM pageviews WHERE project_id = :p", p=site["id"]) == []

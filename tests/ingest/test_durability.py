@@ -210,3 +210,29 @@ async def test_the_worker_makes_accepted_data_queryable_within_two_seconds(clien
         stop.set()
         await worker
     assert await count(app, site) == 1
+
+
+async def test_ingestion_goes_on_while_postgres_is_down(client, app, site, settings, monkeypatch):
+    from pulse import auth
+    from tests.conftest import create_key, key_header
+
+    fresh_key = (await create_key(client, site["id"], "ingest"))["key"]
+    proxy = PostgresProxy(settings.database_url)
+    port = await proxy.start()
+    proxied = make_app(settings, database_url=through_proxy(settings.database_url, port))
+    try:
+        async with serving(proxied) as api:
+            assert (await api.post("/api/collect", json={"type": "pageview"}, headers=site["headers"])
+                    ).status_code == 200  # the key is now cached
+            await proxy.stop()
+            monkeypatch.setattr(auth, "_MAX_AGE", 0.0)  # as if the cache were old: a reload is due
+            cached = await api.post("/api/collect", json={"type": "pageview"}, headers=site["headers"])
+            assert cached.status_code == 200  # served from the cache; Redis holds the event
+            unknown = await api.post("/api/collect", json={"type": "pageview"},
+                                     headers={**site["headers"], **key_header(fresh_key)})
+            assert unknown.status_code == 503 and "Retry-After" in unknown.headers
+            assert unknown.json() == {"error": "Service temporarily unavailable: the database is unreachable."}
+    finally:
+        await proxy.stop()
+    await drain(app)
+    assert await count(app, site) == 2

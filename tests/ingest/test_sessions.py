@@ -122,3 +122,59 @@ async def test_days_are_the_project_time_zone_days(client, app, site):
     await drain(app, consumer="tz-writer")
     days = await rows(app, "SELECT day FROM daily_rollups WHERE project_id = :p AND dimension = ''", p=site["id"])
     assert days == [{"day": (late_evening_utc - timedelta(days=1)).date()}]
+
+
+async def drain_with(writer) -> None:
+    """Write everything with one long-lived writer, so its caches carry over between batches."""
+    while await writer.step(block_ms=1):
+        pass
+
+
+async def test_one_writer_remembers_sessions_between_batches(client, app, site):
+    from pulse.ingest.writer import ShardWriter
+
+    runtime = app.state.runtime
+    writers = [ShardWriter(runtime, shard, "long-lived") for shard in range(runtime.settings.ingest_shards)]
+    for w in writers:
+        assert await w.hold_lease()
+    try:
+        await send(client, site, (0, "/start"))
+        for w in writers:
+            await drain_with(w)
+        await send(client, site, (200, "/much-later"))  # the cache now only holds the later session
+        for w in writers:
+            await drain_with(w)
+        await send(client, site, (20, "/late"))  # belongs to the first session, which is not cached
+        for w in writers:
+            await drain_with(w)
+        await send(client, site, (201, "/next"))  # continues the cached session
+        for w in writers:
+            await drain_with(w)
+    finally:
+        for w in writers:
+            await w.release()
+    sessions = await sessions_of(app, site)
+    summary = [(s["entry_path"], s["exit_path"], s["pageviews"]) for s in sessions]
+    assert summary == [("/start", "/late", 2), ("/much-later", "/next", 2)]
+    assert await site_rollup(app, site) == {"pageviews": 4, "sessions": 2, "bounces": 0,
+                                            "duration": 20 * 60 + 60}
+
+
+async def test_a_client_session_id_belongs_to_its_visitor(client, app, site):
+    await send(client, site, (0, "/a"), visitor="phone", session_id="same")
+    await send(client, site, (1, "/b"), visitor="laptop", session_id="same")
+    await drain(app)
+    sessions = await sessions_of(app, site)
+    assert sorted(s["entry_path"] for s in sessions) == ["/a", "/b"]
+
+
+async def test_the_earliest_pageview_gives_the_session_its_origin(client, app, site):
+    await client.post("/api/collect", headers=site["headers"], json={
+        "type": "pageview", "path": "/second", "visitor_id": "o", "timestamp": at(10)})
+    await drain(app)
+    await client.post("/api/collect", headers=site["headers"], json={
+        "type": "pageview", "path": "/landing", "visitor_id": "o", "timestamp": at(0),
+        "referrer": "https://news.ycombinator.com/"})
+    await drain(app)
+    origin = await rows(app, "SELECT entry_path, source, channel FROM sessions WHERE project_id = :p", p=site["id"])
+    assert origin == [{"entry_path": "/landing", "source": "news.ycombinator.com", "channel": "Organic Social"}]
