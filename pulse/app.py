@@ -19,6 +19,7 @@ from pulse.errors import install_error_handlers
 from pulse.graphql.context import get_context
 from pulse.graphql.schema import build_schema
 from pulse.ingest.endpoint import CollectEndpoint
+from pulse.modules.core import rest as core_rest
 from pulse.observability import ObservabilityMiddleware
 from pulse.ops import router as ops_router
 from pulse.privacy import rest as privacy_rest
@@ -28,7 +29,7 @@ from pulse.runtime import Runtime
 # ingest key decides what is accepted (the project's domain only marks self-referrals).
 PUBLIC_PATHS = ("/api/collect", "/api/script.js")
 
-REST_ROUTERS = [ops_router, admin_rest.router, privacy_rest.router]
+REST_ROUTERS = [ops_router, admin_rest.router, privacy_rest.router, core_rest.router]
 
 
 class Cors:

@@ -158,6 +158,45 @@ def cmd_create_project(args: argparse.Namespace) -> None:
             print(f"{name}: {value}")
 
 
+def cmd_demo(args: argparse.Namespace) -> None:
+    from pulse.demo import run_demo
+    from pulse.errors import ApiError
+    from pulse.migrate import upgrade
+    from pulse.runtime import Runtime
+
+    with services(get_settings()) as settings:
+        upgrade(settings)
+
+        async def main():
+            runtime = Runtime(settings)
+            try:
+                return await run_demo(runtime, visitors=args.visitors, days=args.days, project_id=args.project,
+                                      seed=args.seed, progress=True)
+            finally:
+                await runtime.close()
+
+        try:
+            result = asyncio.run(main())
+        except ApiError as exc:
+            sys.exit(f"error: {exc.message}")
+    print(f"Wrote {result.pageviews:,} pageviews, {result.events:,} events and {result.sessions:,} visits of "
+          f"{result.visitors:,} visitors in {result.seconds:.1f} s ({result.rate:,.0f} pageviews/s).",
+          file=sys.stderr)
+    print(f"project_id: {result.project_id}")
+    if result.ingest_key:
+        print(f"ingest_key: {result.ingest_key}")
+        print(f"query_key: {result.query_key}")
+
+
+def _bounded(low: int, high: int):
+    def parse(value: str) -> int:
+        number = int(value)
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:,} and {high:,}")
+        return number
+    return parse
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pulse", description="Self-hosted, privacy-friendly analytics.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -174,6 +213,15 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("name")
     create.add_argument("domain")
     create.set_defaults(func=cmd_create_project)
+    from pulse.demo import MAX_DAYS, MAX_VISITORS
+
+    demo = sub.add_parser("demo", help="generate a realistic demo dataset (a new Demo project, or --project)")
+    demo.add_argument("--visitors", type=_bounded(1, MAX_VISITORS), default=2_000, help="visitors (default 2000)")
+    demo.add_argument("--days", type=_bounded(1, MAX_DAYS), default=30,
+                      help=f"days of traffic ending now (default 30, at most {MAX_DAYS})")
+    demo.add_argument("--project", metavar="PROJECT_ID", help="add the data to this existing project")
+    demo.add_argument("--seed", type=int, help="random seed, for the same data again")
+    demo.set_defaults(func=cmd_demo)
     return p
 
 

@@ -13,6 +13,7 @@ from pulse.admin.tables import ApiKey as ApiKeyRow
 from pulse.admin.tables import Project as ProjectRow
 from pulse.auth import PROJECT_ADMIN
 from pulse.graphql.permissions import allow
+from pulse.graphql.project_parts import PROJECT_PARTS
 from pulse.modules.registry import MODULES, Access, ModuleInfo
 
 ModuleAccess = strawberry.enum(Access, name="ModuleAccess", description="read, write or all")
@@ -70,7 +71,7 @@ class CreatedApiKey:
 
 
 @strawberry.type(description="A tracked site or app. Every report hangs off its project.")
-class Project:
+class Project(*PROJECT_PARTS):
     id: strawberry.ID
     name: str
     domain: str

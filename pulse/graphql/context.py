@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from uuid import UUID
@@ -25,8 +26,8 @@ class Context(BaseContext):
         self.runtime = runtime
         self.http_request = request
         self._session: AsyncSession | None = None
-        self._caller: Caller | None = None
-        self._scoped: dict[str, Caller] = {}
+        self._caller: asyncio.Future[Caller] | None = None
+        self._scoped: dict[str, asyncio.Future[Caller]] = {}
         self.loaders = Loaders(self)  # built per request, never shared
 
     @property
@@ -45,20 +46,21 @@ class Context(BaseContext):
             await commit(session)
 
     async def authorize(self, need: Need, project_id: str | UUID | None, action: Action) -> Caller:
-        """The same check as REST. The credential is resolved (and rate-limited) once per request;
-        project targets are loaded in one batch; each field then checks its own need."""
+        """The same check as REST. The credential is resolved (and rate-limited) once per request,
+        however many fields ask at once; project targets load in one batch; each field then
+        checks its own need."""
         if self._caller is None:
             request = self.http_request
-            self._caller = await self.runtime.access.identify(
+            self._caller = asyncio.ensure_future(self.runtime.access.identify(
                 key=request.headers.get("x-pulse-key") or request.query_params.get("key"),
-                bearer=bearer_token(request), platform=need.platform)
-        caller = self._caller
+                bearer=bearer_token(request), platform=need.platform))
+        caller = await asyncio.shield(self._caller)
         if project_id is not None and not need.platform:
             scoped = self._scoped.get(str(project_id))
             if scoped is None:
-                scoped = await self.runtime.access.scoped(caller, project_id, self.loaders.project_access.load_many)
-                self._scoped[str(project_id)] = scoped
-            caller = scoped
+                scoped = self._scoped[str(project_id)] = asyncio.ensure_future(
+                    self.runtime.access.scoped(caller, project_id, self.loaders.project_access.load_many))
+            caller = await asyncio.shield(scoped)
         self.runtime.access.check(caller, need, action)
         return caller
 

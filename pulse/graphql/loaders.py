@@ -28,6 +28,16 @@ class Loaders:
         return DataLoader(load)
 
     @cached_property
+    def rollups(self) -> DataLoader:
+        """(project, dimension, first day, last day) -> rollup rows; a whole dashboard in one query."""
+        from pulse.query.rollups import load_batch
+
+        async def load(keys):
+            return await load_batch(self.context.session, list(keys))
+
+        return DataLoader(load)
+
+    @cached_property
     def modules_by_project(self) -> DataLoader:
         return self._loader(load_modules_by_project)
 

@@ -1,0 +1,7 @@
+"""The modules' report fields that `Project` is made of: each module adds its mixin here."""
+
+from __future__ import annotations
+
+from pulse.modules.core.schema import CoreReports
+
+PROJECT_PARTS = (CoreReports,)

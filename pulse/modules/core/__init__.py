@@ -1,0 +1,1 @@
+"""Core analytics: stats, timeseries, pages, referrers, events, devices, geo, realtime."""

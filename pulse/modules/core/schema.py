@@ -1,0 +1,123 @@
+"""Core reports as fields of `Project`: a dashboard is one request, its rollup reads one batch."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from datetime import UTC, datetime
+from uuid import UUID
+
+import strawberry
+from strawberry.types import Info
+
+from pulse.auth import need
+from pulse.graphql.permissions import allow
+from pulse.modules.core import service
+from pulse.modules.core import types as t
+from pulse.modules.registry import Action
+from pulse.query.dates import DayRange, resolve
+from pulse.query.rollups import Reader, Row
+
+CORE = need("core", "query")
+core = [allow(CORE)]
+
+
+async def _context(root, info: Info, start_at: str | None, end_at: str | None) -> tuple[Reader, DayRange]:
+    caller = await info.context.authorize(CORE, root.project_uuid, Action.READ)
+    project = caller.project
+    days = resolve(start_at, end_at, tz=project.timezone, now=datetime.now(UTC))
+    loader = info.context.loaders.rollups
+
+    def read(dimension: str, span: DayRange) -> Awaitable[list[Row]]:
+        # load() queues the key at once: every report of the request lands in one batch.
+        return loader.load((project.project_id, dimension, span.first, span.last))
+
+    return read, days
+
+
+def _shares(items: list[service.Share]) -> list[t.Share]:
+    return [t.Share(name=s.name, visitors=s.visitors, percentage=s.percentage) for s in items]
+
+
+@strawberry.type
+class CoreReports:
+    """Mixed into `Project`."""
+
+    project_uuid: strawberry.Private[UUID]
+
+    @strawberry.field(permission_classes=core, description="Overview with the previous period's numbers.")
+    async def stats(self, info: Info, start_at: str | None = None, end_at: str | None = None) -> t.StatsComparison:
+        read, days = await _context(self, info, start_at, end_at)
+        current, previous = await service.stats(read=read, days=days)
+        return t.StatsComparison(current=t.Summary.of(current), previous=t.Summary.of(previous))
+
+    @strawberry.field(permission_classes=core, description="interval: day, week or month.")
+    async def timeseries(self, info: Info, start_at: str | None = None, end_at: str | None = None,
+                         interval: str = "day") -> list[t.TimePoint]:
+        read, days = await _context(self, info, start_at, end_at)
+        points = await service.timeseries(read=read, days=days, interval=interval)
+        return [t.TimePoint(date=p.date, pageviews=p.pageviews, visitors=p.visitors, sessions=p.sessions)
+                for p in points]
+
+    @strawberry.field(permission_classes=core)
+    async def pages(self, info: Info, start_at: str | None = None, end_at: str | None = None, limit: int = 10,
+                    offset: int = 0) -> t.PageList:
+        read, days = await _context(self, info, start_at, end_at)
+        items, total = await service.pages(read=read, days=days, limit=_limit(limit), offset=_offset(offset))
+        return t.PageList(data=[t.Page(path=p.path, views=p.views, unique_views=p.unique_views,
+                                       avg_duration=p.avg_duration) for p in items], total=total)
+
+    @strawberry.field(permission_classes=core)
+    async def referrers(self, info: Info, start_at: str | None = None, end_at: str | None = None,
+                        limit: int = 10, offset: int = 0) -> t.SourceList:
+        read, days = await _context(self, info, start_at, end_at)
+        items, total = await service.referrers(read=read, days=days, limit=_limit(limit), offset=_offset(offset))
+        return t.SourceList(data=[t.Source(source=s.source, visitors=s.visitors, pageviews=s.pageviews)
+                                  for s in items], total=total)
+
+    @strawberry.field(permission_classes=core)
+    async def events(self, info: Info, start_at: str | None = None, end_at: str | None = None, limit: int = 10,
+                     offset: int = 0) -> t.EventList:
+        read, days = await _context(self, info, start_at, end_at)
+        items, total = await service.events(read=read, days=days, limit=_limit(limit), offset=_offset(offset))
+        return t.EventList(data=[t.EventCount(name=e.name, count=e.count, unique=e.unique) for e in items],
+                           total=total)
+
+    @strawberry.field(permission_classes=core)
+    async def devices(self, info: Info, start_at: str | None = None, end_at: str | None = None,
+                      limit: int = 10) -> t.Devices:
+        read, days = await _context(self, info, start_at, end_at)
+        groups = await service.devices(read=read, days=days, limit=_limit(limit))
+        return t.Devices(browsers=_shares(groups["browsers"]),
+                         operating_systems=_shares(groups["operating_systems"]),
+                         device_types=_shares(groups["device_types"]))
+
+    @strawberry.field(permission_classes=core, description="Visitors by country (ISO 3166 alpha-2).")
+    async def geo(self, info: Info, start_at: str | None = None, end_at: str | None = None, limit: int = 10,
+                  offset: int = 0) -> t.ShareList:
+        read, days = await _context(self, info, start_at, end_at)
+        items, total = await service.breakdown(read=read, days=days, dimension="country", limit=_limit(limit),
+                                               offset=_offset(offset))
+        return t.ShareList(data=_shares(items), total=total)
+
+    @strawberry.field(permission_classes=core, description="Distinct visitors active in the last five minutes.")
+    async def realtime(self, info: Info) -> t.Realtime:
+        caller = await info.context.authorize(CORE, self.project_uuid, Action.READ)
+        active = await service.realtime(session=info.context.session, project_id=caller.project_id,
+                                        now=datetime.now(UTC))
+        return t.Realtime(active_visitors=active)
+
+
+def _limit(limit: int) -> int:
+    from pulse import errors
+
+    if not 1 <= limit <= 1000:
+        raise errors.BadRequest("Invalid parameter: 'limit' must be between 1 and 1000.")
+    return limit
+
+
+def _offset(offset: int) -> int:
+    from pulse import errors
+
+    if offset < 0:
+        raise errors.BadRequest("Invalid parameter: 'offset' must not be negative.")
+    return offset

@@ -1,0 +1,167 @@
+"""Core analytics over the daily rollups (and, for the last minutes, the raw rows).
+
+Each report takes a `read` function (pulse.query.rollups.Reader) so the REST face can ask the
+database directly while the GraphQL face batches every report of a request into one query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pulse import errors
+from pulse.query.dates import DayRange
+from pulse.query.rollups import Reader, Row, Totals, by_value, in_days, total
+
+SITE = ""
+INTERVALS = ("day", "week", "month")
+DEVICE_DIMENSIONS = {"browsers": "browser", "operating_systems": "os", "device_types": "device"}
+REALTIME_WINDOW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    pageviews: int
+    visitors: int
+    sessions: int
+    bounce_rate: float
+    avg_duration: float
+    events: int
+
+    @classmethod
+    def of(cls, t: Totals) -> Summary:
+        return cls(t.pageviews, t.visitors, t.sessions, t.bounce_rate, t.avg_duration, t.events)
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    date: date
+    pageviews: int
+    visitors: int
+    sessions: int
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    path: str
+    views: int
+    unique_views: int
+    avg_duration: float
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    source: str
+    visitors: int
+    pageviews: int
+
+
+@dataclass(frozen=True, slots=True)
+class EventCount:
+    name: str
+    count: int
+    unique: int
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    name: str
+    visitors: int
+    percentage: float
+
+
+def _share(part: int, whole: int) -> float:
+    return round(100 * part / whole, 1) if whole else 0.0
+
+
+def _page(items: list, limit: int, offset: int) -> tuple[list, int]:
+    return items[offset:offset + limit], len(items)
+
+
+async def stats(*, read: Reader, days: DayRange) -> tuple[Summary, Summary]:
+    """The period's overview and the previous period of equal length."""
+    previous = days.previous()
+    rows = await read(SITE, DayRange(previous.first, days.last))
+    return Summary.of(total(in_days(rows, days))), Summary.of(total(in_days(rows, previous)))
+
+
+def bucket(day: date, interval: str) -> date:
+    if interval == "week":
+        return day - timedelta(days=day.weekday())  # weeks start on Monday
+    if interval == "month":
+        return day.replace(day=1)
+    return day
+
+
+async def timeseries(*, read: Reader, days: DayRange, interval: str = "day") -> list[Point]:
+    """Pageviews, visitors and sessions per day, week or month (every bucket, empty ones too)."""
+    if interval not in INTERVALS:
+        raise errors.BadRequest(f"Invalid parameter: 'interval' must be one of {', '.join(INTERVALS)}.")
+    groups: dict[date, Totals] = {bucket(day, interval): Totals() for day in days.each()}
+    for row in await read(SITE, days):
+        groups[bucket(row.day, interval)].add(row)
+    return [Point(when, t.pageviews, t.visitors, t.sessions) for when, t in groups.items()]
+
+
+async def pages(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[Page], int]:
+    """Pages by views; a page's average duration is the time to the next pageview of its session."""
+    items = [Page(path, t.pageviews, t.visitors, t.avg_time_on_page)
+             for path, t in by_value(await read("path", days)).items() if t.pageviews]
+    items.sort(key=lambda p: (-p.views, p.path))
+    return _page(items, limit, offset)
+
+
+async def referrers(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[Source], int]:
+    """Sources by visitors; sessions without a referrer are "(direct)"."""
+    items = [Source(value or "(direct)", t.visitors, t.pageviews)
+             for value, t in by_value(await read("source", days)).items() if t.pageviews]
+    items.sort(key=lambda s: (-s.visitors, -s.pageviews, s.source))
+    return _page(items, limit, offset)
+
+
+async def events(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[EventCount], int]:
+    """Custom events by count, with the number of distinct visitors who sent each."""
+    items = [EventCount(name, t.events, t.visitors) for name, t in by_value(await read("event", days)).items()
+             if t.events]
+    items.sort(key=lambda e: (-e.count, e.name))
+    return _page(items, limit, offset)
+
+
+def _shares(site_rows: list[Row], rows: list[Row], limit: int, offset: int) -> tuple[list[Share], int]:
+    everyone = total(site_rows).visitors
+    items = [Share(value, t.visitors, _share(t.visitors, everyone))
+             for value, t in by_value(rows).items() if t.pageviews]
+    items.sort(key=lambda s: (-s.visitors, s.name))
+    return _page(items, limit, offset)
+
+
+async def breakdown(*, read: Reader, days: DayRange, dimension: str, limit: int, offset: int
+                    ) -> tuple[list[Share], int]:
+    """Visitors per value of a dimension, with each value's share of all visitors."""
+    # Ask for both before awaiting either, so a batching reader serves them (and the other
+    # reports of the request) together.
+    site, rows = read(SITE, days), read(dimension, days)
+    return _shares(await site, await rows, limit, offset)
+
+
+async def devices(*, read: Reader, days: DayRange, limit: int) -> dict[str, list[Share]]:
+    site = read(SITE, days)
+    pending = {name: read(dim, days) for name, dim in DEVICE_DIMENSIONS.items()}
+    site_rows = await site
+    return {name: _shares(site_rows, await rows, limit, 0)[0] for name, rows in pending.items()}
+
+
+async def realtime(*, session: AsyncSession, project_id: UUID, now: datetime) -> int:
+    """Distinct visitors with a pageview or event in the last five minutes."""
+    since = now - REALTIME_WINDOW
+    return (await session.execute(text(
+        "SELECT count(DISTINCT visitor_no) FROM ("
+        " SELECT visitor_no FROM pageviews WHERE project_id = :p AND ts > :since"
+        " UNION ALL SELECT visitor_no FROM events WHERE project_id = :p AND ts > :since) recent"),
+        {"p": project_id, "since": since})).scalar_one()
+
+

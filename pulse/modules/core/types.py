@@ -1,0 +1,103 @@
+"""GraphQL types of the core reports (the same numbers as the REST face)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from pulse.modules.core import service
+
+
+@strawberry.type
+class Summary:
+    pageviews: int
+    visitors: int
+    sessions: int
+    bounce_rate: float
+    avg_duration: float = strawberry.field(description="Mean session duration, seconds.")
+    events: int
+
+    @classmethod
+    def of(cls, s: service.Summary) -> Summary:
+        return cls(pageviews=s.pageviews, visitors=s.visitors, sessions=s.sessions, bounce_rate=s.bounce_rate,
+                   avg_duration=s.avg_duration, events=s.events)
+
+
+@strawberry.type(description="A period and the previous period of equal length.")
+class StatsComparison:
+    current: Summary
+    previous: Summary
+
+
+@strawberry.type
+class TimePoint:
+    date: date
+    pageviews: int
+    visitors: int
+    sessions: int
+
+
+@strawberry.type
+class Page:
+    path: str
+    views: int
+    unique_views: int
+    avg_duration: float = strawberry.field(description="Mean time to the next pageview of the session, seconds.")
+
+
+@strawberry.type
+class PageList:
+    data: list[Page]
+    total: int
+
+
+@strawberry.type
+class Source:
+    source: str
+    visitors: int
+    pageviews: int
+
+
+@strawberry.type
+class SourceList:
+    data: list[Source]
+    total: int
+
+
+@strawberry.type
+class EventCount:
+    name: str
+    count: int
+    unique: int
+
+
+@strawberry.type
+class EventList:
+    data: list[EventCount]
+    total: int
+
+
+@strawberry.type
+class Share:
+    name: str
+    visitors: int
+    percentage: float
+
+
+@strawberry.type
+class Devices:
+    browsers: list[Share]
+    operating_systems: list[Share]
+    device_types: list[Share]
+
+
+@strawberry.type
+class ShareList:
+    data: list[Share]
+    total: int
+
+
+@strawberry.type
+class Realtime:
+    active_visitors: int

@@ -1,0 +1,1 @@
+"""Report building blocks: date ranges, filters, rollup reads."""

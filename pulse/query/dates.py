@@ -1,0 +1,61 @@
+"""Date ranges of reports: `start_at`/`end_at` as the API takes them, resolved to the project's days.
+
+Reports read daily rollups, so a range covers whole days in the project's time zone: from the
+day `start_at` falls on to the day `end_at` falls on, both included. The previous period is
+the same number of days just before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from pulse import errors
+from pulse.timestamps import parse_iso
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 3660
+
+
+@dataclass(frozen=True, slots=True)
+class DayRange:
+    first: date
+    last: date
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    def previous(self) -> DayRange:
+        return DayRange(self.first - timedelta(days=self.days), self.first - timedelta(days=1))
+
+    def each(self) -> list[date]:
+        return [self.first + timedelta(days=i) for i in range(self.days)]
+
+    def bounds(self, tz: str) -> tuple[datetime, datetime]:
+        """The range as instants: from the first day's midnight to the day after the last."""
+        zone = ZoneInfo(tz)
+        return (datetime.combine(self.first, time.min, zone),
+                datetime.combine(self.last + timedelta(days=1), time.min, zone))
+
+
+def _local_day(value: str, field: str, tz: str) -> date:
+    if len(value) == 10:  # a plain date is already the project's day
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise errors.BadRequest(f"Invalid value for '{field}': expected an ISO-8601 date or datetime.") from None
+    return parse_iso(value, field).astimezone(ZoneInfo(tz)).date()
+
+
+def resolve(start_at: str | None, end_at: str | None, *, tz: str, now: datetime) -> DayRange:
+    """The days a report covers; the default is the last 30 days, today included."""
+    today = now.astimezone(ZoneInfo(tz)).date()
+    last = _local_day(end_at, "end_at", tz) if end_at else today
+    first = _local_day(start_at, "start_at", tz) if start_at else last - timedelta(days=DEFAULT_DAYS - 1)
+    if first > last:
+        raise errors.BadRequest("Invalid parameters: 'start_at' must not be after 'end_at'.")
+    if (last - first).days >= MAX_DAYS:
+        raise errors.BadRequest(f"Invalid parameters: a range may span at most {MAX_DAYS} days.")
+    return DayRange(first, last)

@@ -1,0 +1,211 @@
+"""Core reports on a small known dataset: exact numbers, REST and GraphQL alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from tests.conftest import ADMIN, create_key, gql, key_header, make_app, serving
+from tests.ingest.conftest import CHROME, IPHONE, drain
+
+D1 = (datetime.now(UTC) - timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)
+D2 = D1 + timedelta(days=1)
+RANGE = {"start_at": D1.date().isoformat(), "end_at": D2.date().isoformat()}
+
+
+def at(day: datetime, hour: int, minute: int = 0) -> str:
+    return (day + timedelta(hours=hour, minutes=minute)).isoformat()
+
+
+@pytest_asyncio.fixture(scope="module")
+async def dataset(settings):
+    """Three visitors, four sessions over two days, seen from a US address."""
+    app = make_app(settings)
+    async with serving(app) as _:
+        transport = httpx.ASGITransport(app=app, client=("8.8.8.8", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://pulse.test") as c:
+            project = (await c.post("/api/admin/projects", json={"name": "Reports", "domain": "reports.test"},
+                                    headers=ADMIN)).json()
+            ingest = (await create_key(c, project["id"], "ingest"))["key"]
+            query = (await create_key(c, project["id"], "query"))["key"]
+            desktop = {**key_header(ingest), "User-Agent": CHROME}
+            phone = {**key_header(ingest), "User-Agent": IPHONE}
+            sends = [
+                (desktop, {"type": "pageview", "visitor_id": "a", "path": "/", "timestamp": at(D1, 10),
+                           "referrer": "https://www.google.com/"}),
+                (desktop, {"type": "pageview", "visitor_id": "a", "path": "/pricing", "timestamp": at(D1, 10, 2)}),
+                (desktop, {"type": "event", "visitor_id": "a", "name": "signup", "timestamp": at(D1, 10, 3)}),
+                (phone, {"type": "pageview", "visitor_id": "b", "path": "/", "timestamp": at(D1, 11)}),
+                (desktop, {"type": "pageview", "visitor_id": "a", "path": "/docs", "timestamp": at(D2, 9)}),
+                (desktop, {"type": "pageview", "visitor_id": "c", "path": "/pricing", "timestamp": at(D2, 12),
+                           "referrer": "https://twitter.com/somebody"}),
+                (desktop, {"type": "event", "visitor_id": "c", "name": "purchase", "revenue_amount": 49.99,
+                           "timestamp": at(D2, 12, 1)}),
+                (desktop, {"type": "pageview", "visitor_id": "d", "path": "/now"}),  # today: realtime only
+            ]
+            for headers, body in sends:
+                assert (await c.post("/api/collect", json=body, headers=headers)).status_code == 200
+            await drain(app)
+            yield {"project": project, "query": key_header(query), "client": c}
+
+
+async def rest(dataset, path: str, **params) -> dict:
+    response = await dataset["client"].get(path, params={**RANGE, **params}, headers=dataset["query"])
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_stats_with_the_previous_period(dataset):
+    body = await rest(dataset, "/api/v1/stats")
+    assert body == {
+        "current": {"pageviews": 5, "visitors": 3, "sessions": 4, "bounce_rate": 75.0, "avg_duration": 60.0,
+                    "events": 2},
+        "previous": {"pageviews": 0, "visitors": 0, "sessions": 0, "bounce_rate": 0.0, "avg_duration": 0.0,
+                     "events": 0},
+    }
+
+
+async def test_timeseries(dataset):
+    body = await rest(dataset, "/api/v1/stats/timeseries")
+    assert body == {"data": [
+        {"date": D1.date().isoformat(), "pageviews": 3, "visitors": 2, "sessions": 2},
+        {"date": D2.date().isoformat(), "pageviews": 2, "visitors": 2, "sessions": 2},
+    ]}
+    weekly = await rest(dataset, "/api/v1/stats/timeseries", interval="month")
+    assert sum(p["pageviews"] for p in weekly["data"]) == 5
+    assert (await dataset["client"].get("/api/v1/stats/timeseries", params={"interval": "year"},
+                                        headers=dataset["query"])).status_code == 400
+
+
+async def test_pages(dataset):
+    body = await rest(dataset, "/api/v1/pages")
+    assert body == {"data": [
+        {"path": "/", "views": 2, "unique_views": 2, "avg_duration": 120.0},
+        {"path": "/pricing", "views": 2, "unique_views": 2, "avg_duration": 0.0},
+        {"path": "/docs", "views": 1, "unique_views": 1, "avg_duration": 0.0},
+    ], "total": 3}
+    paged = await rest(dataset, "/api/v1/pages", limit=1, offset=1)
+    assert paged == {"data": [{"path": "/pricing", "views": 2, "unique_views": 2, "avg_duration": 0.0}], "total": 3}
+
+
+async def test_referrers(dataset):
+    body = await rest(dataset, "/api/v1/referrers")
+    assert body["data"] == [
+        {"source": "(direct)", "visitors": 2, "pageviews": 2},
+        {"source": "google.com", "visitors": 1, "pageviews": 2},
+        {"source": "twitter.com", "visitors": 1, "pageviews": 1},
+    ]
+
+
+async def test_events(dataset):
+    body = await rest(dataset, "/api/v1/events")
+    assert body["data"] == [{"name": "purchase", "count": 1, "unique": 1}, {"name": "signup", "count": 1, "unique": 1}]
+
+
+async def test_devices_and_geo(dataset):
+    devices = await rest(dataset, "/api/v1/devices")
+    assert devices == {
+        "browsers": [{"name": "Chrome", "visitors": 2, "percentage": 66.7}, {"name": "Safari", "visitors": 1,
+                                                                               "percentage": 33.3}],
+        "operating_systems": [{"name": "Windows", "visitors": 2, "percentage": 66.7},
+                              {"name": "iOS", "visitors": 1, "percentage": 33.3}],
+        "device_types": [{"name": "Desktop", "visitors": 2, "percentage": 66.7},
+                         {"name": "Mobile", "visitors": 1, "percentage": 33.3}],
+    }
+    geo = await rest(dataset, "/api/v1/geo")
+    assert geo["data"] == [{"country": "US", "visitors": 3, "percentage": 100.0}]
+
+
+async def test_realtime(dataset):
+    response = await dataset["client"].get("/api/v1/realtime", headers=dataset["query"])
+    assert response.json() == {"active_visitors": 1}
+
+
+async def test_ranges_are_validated(dataset):
+    bad = await dataset["client"].get("/api/v1/stats", params={"start_at": "yesterday"}, headers=dataset["query"])
+    assert bad.status_code == 400 and "start_at" in bad.json()["error"]
+    backwards = await dataset["client"].get("/api/v1/stats", params={"start_at": "2026-03-02", "end_at": "2026-03-01"},
+                                            headers=dataset["query"])
+    assert backwards.status_code == 400
+
+
+async def test_reports_need_a_query_key(dataset, client):
+    ingest_only = await create_key(dataset["client"], dataset["project"]["id"], "ingest")
+    refused = await dataset["client"].get("/api/v1/stats", headers=key_header(ingest_only["key"]))
+    assert refused.status_code == 403
+    assert (await dataset["client"].get("/api/v1/stats")).status_code == 401
+
+
+DASHBOARD = """query($s: String, $e: String) { project {
+  stats(startAt: $s, endAt: $e) { current { pageviews visitors sessions bounceRate avgDuration events }
+                                  previous { pageviews visitors } }
+  timeseries(startAt: $s, endAt: $e) { date pageviews visitors sessions }
+  pages(startAt: $s, endAt: $e) { data { path views uniqueViews avgDuration } total }
+  referrers(startAt: $s, endAt: $e) { data { source visitors pageviews } total }
+  events(startAt: $s, endAt: $e) { data { name count unique } }
+  devices(startAt: $s, endAt: $e) { browsers { name visitors percentage } deviceTypes { name visitors } }
+  geo(startAt: $s, endAt: $e) { data { name visitors percentage } }
+  realtime { activeVisitors }
+} }"""
+
+
+async def test_a_dashboard_is_one_graphql_request_with_the_rest_numbers(dataset):
+    result = await gql(dataset["client"], DASHBOARD, {"s": RANGE["start_at"], "e": RANGE["end_at"]},
+                       headers=dataset["query"])
+    assert "errors" not in result, result
+    project = result["data"]["project"]
+    stats = (await rest(dataset, "/api/v1/stats"))["current"]
+    assert project["stats"]["current"] == {"pageviews": stats["pageviews"], "visitors": stats["visitors"],
+                                           "sessions": stats["sessions"], "bounceRate": stats["bounce_rate"],
+                                           "avgDuration": stats["avg_duration"], "events": stats["events"]}
+    pages = await rest(dataset, "/api/v1/pages")
+    assert project["pages"]["total"] == pages["total"]
+    assert [(p["path"], p["views"], p["uniqueViews"]) for p in project["pages"]["data"]] == [
+        (p["path"], p["views"], p["unique_views"]) for p in pages["data"]]
+    referrers = await rest(dataset, "/api/v1/referrers")
+    assert [(s["source"], s["visitors"]) for s in project["referrers"]["data"]] == [
+        (s["source"], s["visitors"]) for s in referrers["data"]]
+    assert project["geo"]["data"] == [{"name": "US", "visitors": 3, "percentage": 100.0}]
+    assert project["realtime"] == {"activeVisitors": 1}
+    assert [p["pageviews"] for p in project["timeseries"]] == [3, 2]
+
+
+async def test_the_dashboard_request_costs_a_fixed_number_of_statements(dataset, settings):
+    from sqlalchemy import event
+
+    app = dataset["client"]._transport.app
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    variables = {"s": RANGE["start_at"], "e": RANGE["end_at"]}
+    await gql(dataset["client"], DASHBOARD, variables, headers=dataset["query"])  # the key is now cached
+    engine = app.state.runtime.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        result = await gql(dataset["client"], DASHBOARD, {"s": RANGE["start_at"], "e": RANGE["end_at"]},
+                           headers=dataset["query"])
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert "errors" not in result
+    # The project row, every report's rollups in one query, and the realtime count.
+    assert len(statements) == 3, "\n".join(s.split("FROM")[0][:40] + " ... " + s[-160:] for s in statements)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/stats", "/api/v1/pages", "/api/v1/referrers", "/api/v1/devices",
+                                  "/api/v1/geo", "/api/v1/events", "/api/v1/stats/timeseries"])
+async def test_another_projects_key_sees_nothing_of_this_one(dataset, path):
+    other = (await dataset["client"].post("/api/admin/projects", json={"name": "O", "domain": "o.test"},
+                                          headers=ADMIN)).json()
+    other_key = key_header((await create_key(dataset["client"], other["id"], "query"))["key"])
+    response = await dataset["client"].get(path, params=RANGE, headers=other_key)
+    body = response.json()
+    flattened = str(body)
+    assert "/pricing" not in flattened and "google.com" not in flattened and "US" not in flattened
+    named = await dataset["client"].get(path, params={**RANGE, "project_id": dataset["project"]["id"]},
+                                        headers=other_key)
+    assert named.status_code == 404
