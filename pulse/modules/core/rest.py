@@ -11,8 +11,11 @@ from fastapi import APIRouter, Query
 from pulse.auth import Caller, need
 from pulse.deps import SessionDep, requires
 from pulse.modules.core import service
-from pulse.query.dates import DayRange, resolve
-from pulse.query.rollups import Reader, direct_reader
+from pulse.query.dates import DayRange
+from pulse.query.filters import parse as parse_filters
+from pulse.query.raw import hourly
+from pulse.query.report import rest_context
+from pulse.query.rollups import Reader
 
 router = APIRouter(prefix="/api/v1", tags=["core"])
 CoreQuery = Annotated[Caller, requires(need("core", "query"))]
@@ -22,63 +25,73 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0)]
 
 
-def context(caller: Caller, session, start_at: str | None, end_at: str | None) -> tuple[Reader, DayRange]:
-    project = caller.project
-    days = resolve(start_at, end_at, tz=project.timezone, now=datetime.now(UTC))
-    return direct_reader(session, project.project_id), days
+Filters = Annotated[list[str] | None, Query(alias="filter", description="dimension:operator:value, repeatable")]
+
+
+def context(caller: Caller, session, start_at: str | None, end_at: str | None,
+            filters: list[str] | None) -> tuple[Reader, DayRange]:
+    return rest_context(caller, session, start_at, end_at, parse_filters(filters or []))
 
 
 @router.get("/stats")
-async def stats(caller: CoreQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None) -> dict:
-    read, days = context(caller, session, start_at, end_at)
+async def stats(caller: CoreQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
+        filters: Filters = None) -> dict:
+    read, days = context(caller, session, start_at, end_at, filters)
     current, previous = await service.stats(read=read, days=days)
     return {"current": asdict(current), "previous": asdict(previous)}
 
 
 @router.get("/stats/timeseries")
 async def timeseries(caller: CoreQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
-                     interval: str = "day") -> dict:
-    read, days = context(caller, session, start_at, end_at)
-    points = await service.timeseries(read=read, days=days, interval=interval)
-    return {"data": [{**asdict(p), "date": p.date.isoformat()} for p in points]}
+                     filters: Filters = None, interval: str = "day") -> dict:
+    parsed = parse_filters(filters or [])
+    read, days = rest_context(caller, session, start_at, end_at, parsed)
+    points = await service.timeseries(read=read, days=days, interval=interval,
+                                      hours=lambda span: hourly(session, caller.project, parsed, span))
+    return {"data": [asdict(p) for p in points]}
 
 
 @router.get("/pages")
 async def pages(caller: CoreQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
+        filters: Filters = None,
                 limit: Limit = 10, offset: Offset = 0) -> dict:
-    read, days = context(caller, session, start_at, end_at)
+    read, days = context(caller, session, start_at, end_at, filters)
     items, total = await service.pages(read=read, days=days, limit=limit, offset=offset)
     return {"data": [asdict(p) for p in items], "total": total}
 
 
 @router.get("/referrers")
 async def referrers(caller: CoreQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
+        filters: Filters = None,
                     limit: Limit = 10, offset: Offset = 0) -> dict:
-    read, days = context(caller, session, start_at, end_at)
+    read, days = context(caller, session, start_at, end_at, filters)
     items, total = await service.referrers(read=read, days=days, limit=limit, offset=offset)
     return {"data": [asdict(s) for s in items], "total": total}
 
 
 @router.get("/events")
 async def events(caller: CoreQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
+        filters: Filters = None,
                  limit: Limit = 10, offset: Offset = 0) -> dict:
-    read, days = context(caller, session, start_at, end_at)
+    read, days = context(caller, session, start_at, end_at, filters)
     items, total = await service.events(read=read, days=days, limit=limit, offset=offset)
     return {"data": [asdict(e) for e in items], "total": total}
 
 
 @router.get("/devices")
 async def devices(caller: CoreQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
+        filters: Filters = None,
                   limit: Limit = 10) -> dict:
-    read, days = context(caller, session, start_at, end_at)
+    read, days = context(caller, session, start_at, end_at, filters)
     groups = await service.devices(read=read, days=days, limit=limit)
     return {name: [asdict(s) for s in shares] for name, shares in groups.items()}
 
 
 @router.get("/geo")
 async def geo(caller: CoreQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
+        filters: Filters = None,
               limit: Limit = 10, offset: Offset = 0) -> dict:
-    read, days = context(caller, session, start_at, end_at)
+    read, days = context(caller, session, start_at, end_at, filters)
     items, total = await service.breakdown(read=read, days=days, dimension="country", limit=limit, offset=offset)
     return {"data": [{"country": s.name, "visitors": s.visitors, "percentage": s.percentage} for s in items],
             "total": total}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -10,28 +9,23 @@ import strawberry
 from strawberry.types import Info
 
 from pulse.auth import need
+from pulse.graphql.filters import FilterInput, to_filters
 from pulse.graphql.permissions import allow
 from pulse.modules.core import service
 from pulse.modules.core import types as t
 from pulse.modules.registry import Action
-from pulse.query.dates import DayRange, resolve
-from pulse.query.rollups import Reader, Row
+from pulse.query.dates import DayRange
+from pulse.query.raw import hourly
+from pulse.query.report import graphql_context
+from pulse.query.rollups import Reader
 
 CORE = need("core", "query")
 core = [allow(CORE)]
 
 
-async def _context(root, info: Info, start_at: str | None, end_at: str | None) -> tuple[Reader, DayRange]:
-    caller = await info.context.authorize(CORE, root.project_uuid, Action.READ)
-    project = caller.project
-    days = resolve(start_at, end_at, tz=project.timezone, now=datetime.now(UTC))
-    loader = info.context.loaders.rollups
-
-    def read(dimension: str, span: DayRange) -> Awaitable[list[Row]]:
-        # load() queues the key at once: every report of the request lands in one batch.
-        return loader.load((project.project_id, dimension, span.first, span.last))
-
-    return read, days
+async def _context(root, info: Info, start_at: str | None, end_at: str | None,
+                   filters: list[FilterInput] | None) -> tuple[Reader, DayRange]:
+    return await graphql_context(root.project_uuid, info, CORE, start_at, end_at, to_filters(filters))
 
 
 def _shares(items: list[service.Share]) -> list[t.Share]:
@@ -45,56 +39,66 @@ class CoreReports:
     project_uuid: strawberry.Private[UUID]
 
     @strawberry.field(permission_classes=core, description="Overview with the previous period's numbers.")
-    async def stats(self, info: Info, start_at: str | None = None, end_at: str | None = None) -> t.StatsComparison:
-        read, days = await _context(self, info, start_at, end_at)
+    async def stats(self, info: Info, start_at: str | None = None, end_at: str | None = None,
+        filters: list[FilterInput] | None = None) -> t.StatsComparison:
+        read, days = await _context(self, info, start_at, end_at, filters)
         current, previous = await service.stats(read=read, days=days)
         return t.StatsComparison(current=t.Summary.of(current), previous=t.Summary.of(previous))
 
-    @strawberry.field(permission_classes=core, description="interval: day, week or month.")
+    @strawberry.field(permission_classes=core, description="interval: hour, day, week or month.")
     async def timeseries(self, info: Info, start_at: str | None = None, end_at: str | None = None,
-                         interval: str = "day") -> list[t.TimePoint]:
-        read, days = await _context(self, info, start_at, end_at)
-        points = await service.timeseries(read=read, days=days, interval=interval)
+                         filters: list[FilterInput] | None = None, interval: str = "day") -> list[t.TimePoint]:
+        read, days = await _context(self, info, start_at, end_at, filters)
+        caller = await info.context.authorize(CORE, self.project_uuid, Action.READ)
+        parsed = to_filters(filters)
+        points = await service.timeseries(
+            read=read, days=days, interval=interval,
+            hours=lambda span: hourly(info.context.session, caller.project, parsed, span))
         return [t.TimePoint(date=p.date, pageviews=p.pageviews, visitors=p.visitors, sessions=p.sessions)
                 for p in points]
 
     @strawberry.field(permission_classes=core)
-    async def pages(self, info: Info, start_at: str | None = None, end_at: str | None = None, limit: int = 10,
+    async def pages(self, info: Info, start_at: str | None = None, end_at: str | None = None,
+        filters: list[FilterInput] | None = None, limit: int = 10,
                     offset: int = 0) -> t.PageList:
-        read, days = await _context(self, info, start_at, end_at)
+        read, days = await _context(self, info, start_at, end_at, filters)
         items, total = await service.pages(read=read, days=days, limit=_limit(limit), offset=_offset(offset))
         return t.PageList(data=[t.Page(path=p.path, views=p.views, unique_views=p.unique_views,
                                        avg_duration=p.avg_duration) for p in items], total=total)
 
     @strawberry.field(permission_classes=core)
     async def referrers(self, info: Info, start_at: str | None = None, end_at: str | None = None,
+        filters: list[FilterInput] | None = None,
                         limit: int = 10, offset: int = 0) -> t.SourceList:
-        read, days = await _context(self, info, start_at, end_at)
+        read, days = await _context(self, info, start_at, end_at, filters)
         items, total = await service.referrers(read=read, days=days, limit=_limit(limit), offset=_offset(offset))
         return t.SourceList(data=[t.Source(source=s.source, visitors=s.visitors, pageviews=s.pageviews)
                                   for s in items], total=total)
 
     @strawberry.field(permission_classes=core)
-    async def events(self, info: Info, start_at: str | None = None, end_at: str | None = None, limit: int = 10,
+    async def events(self, info: Info, start_at: str | None = None, end_at: str | None = None,
+        filters: list[FilterInput] | None = None, limit: int = 10,
                      offset: int = 0) -> t.EventList:
-        read, days = await _context(self, info, start_at, end_at)
+        read, days = await _context(self, info, start_at, end_at, filters)
         items, total = await service.events(read=read, days=days, limit=_limit(limit), offset=_offset(offset))
         return t.EventList(data=[t.EventCount(name=e.name, count=e.count, unique=e.unique) for e in items],
                            total=total)
 
     @strawberry.field(permission_classes=core)
     async def devices(self, info: Info, start_at: str | None = None, end_at: str | None = None,
+        filters: list[FilterInput] | None = None,
                       limit: int = 10) -> t.Devices:
-        read, days = await _context(self, info, start_at, end_at)
+        read, days = await _context(self, info, start_at, end_at, filters)
         groups = await service.devices(read=read, days=days, limit=_limit(limit))
         return t.Devices(browsers=_shares(groups["browsers"]),
                          operating_systems=_shares(groups["operating_systems"]),
                          device_types=_shares(groups["device_types"]))
 
     @strawberry.field(permission_classes=core, description="Visitors by country (ISO 3166 alpha-2).")
-    async def geo(self, info: Info, start_at: str | None = None, end_at: str | None = None, limit: int = 10,
+    async def geo(self, info: Info, start_at: str | None = None, end_at: str | None = None,
+        filters: list[FilterInput] | None = None, limit: int = 10,
                   offset: int = 0) -> t.ShareList:
-        read, days = await _context(self, info, start_at, end_at)
+        read, days = await _context(self, info, start_at, end_at, filters)
         items, total = await service.breakdown(read=read, days=days, dimension="country", limit=_limit(limit),
                                                offset=_offset(offset))
         return t.ShareList(data=_shares(items), total=total)

@@ -18,7 +18,8 @@ from pulse.query.dates import DayRange
 from pulse.query.rollups import Reader, Row, Totals, by_value, in_days, total
 
 SITE = ""
-INTERVALS = ("day", "week", "month")
+INTERVALS = ("hour", "day", "week", "month")
+MAX_HOURLY_DAYS = 31
 DEVICE_DIMENSIONS = {"browsers": "browser", "operating_systems": "os", "device_types": "device"}
 REALTIME_WINDOW = timedelta(minutes=5)
 
@@ -39,7 +40,7 @@ class Summary:
 
 @dataclass(frozen=True, slots=True)
 class Point:
-    date: date
+    date: str  # the bucket's first day (YYYY-MM-DD), or hour (YYYY-MM-DDTHH:00), in the project's zone
     pageviews: int
     visitors: int
     sessions: int
@@ -97,14 +98,22 @@ def bucket(day: date, interval: str) -> date:
     return day
 
 
-async def timeseries(*, read: Reader, days: DayRange, interval: str = "day") -> list[Point]:
-    """Pageviews, visitors and sessions per day, week or month (every bucket, empty ones too)."""
+async def timeseries(*, read: Reader, days: DayRange, interval: str = "day", hours=None) -> list[Point]:
+    """Pageviews, visitors and sessions per hour, day, week or month (every bucket, empty ones too).
+
+    Hours come from the raw rows (`hours`: an async function of the range, see pulse.query.raw.hourly),
+    so they are limited to ranges of MAX_HOURLY_DAYS days.
+    """
     if interval not in INTERVALS:
         raise errors.BadRequest(f"Invalid parameter: 'interval' must be one of {', '.join(INTERVALS)}.")
+    if interval == "hour":
+        if days.days > MAX_HOURLY_DAYS:
+            raise errors.BadRequest(f"Invalid parameters: hourly series cover at most {MAX_HOURLY_DAYS} days.")
+        return [Point(*values) for values in await hours(days)]
     groups: dict[date, Totals] = {bucket(day, interval): Totals() for day in days.each()}
     for row in await read(SITE, days):
         groups[bucket(row.day, interval)].add(row)
-    return [Point(when, t.pageviews, t.visitors, t.sessions) for when, t in groups.items()]
+    return [Point(when.isoformat(), t.pageviews, t.visitors, t.sessions) for when, t in groups.items()]
 
 
 async def pages(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[Page], int]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import strawberry
 
 from pulse.modules.core import service
@@ -32,7 +30,7 @@ class StatsComparison:
 
 @strawberry.type
 class TimePoint:
-    date: date
+    date: str = strawberry.field(description="The bucket's first day, or hour (YYYY-MM-DDTHH:00), local time.")
     pageviews: int
     visitors: int
     sessions: int

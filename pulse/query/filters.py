@@ -1,0 +1,61 @@
+"""Report filters: `dimension`, `operator` and `value`, validated once for both faces.
+
+REST takes them as repeated `filter=<dimension>:<operator>:<value>` parameters (the value may
+hold colons); GraphQL as `filters: [{dimension, operator, value}]`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pulse import errors
+
+OPERATORS = ("is", "is_not", "contains", "matches")
+# Where each dimension lives: a pageview's own columns, its session's, or the session's events.
+PAGE_DIMENSIONS = ("path", "hostname")
+SESSION_DIMENSIONS = ("entry_path", "exit_path", "source", "referrer", "channel", "utm_source", "utm_medium",
+                      "utm_campaign", "utm_content", "utm_term", "country", "region", "city", "browser", "os",
+                      "device")
+EVENT_DIMENSIONS = ("event",)
+DIMENSIONS = PAGE_DIMENSIONS + SESSION_DIMENSIONS + EVENT_DIMENSIONS
+MAX_FILTERS = 10
+MAX_VALUE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    dimension: str
+    operator: str
+    value: str
+
+
+def make(dimension: str, operator: str, value: str) -> Filter:
+    if dimension not in DIMENSIONS:
+        raise errors.BadRequest(f"Invalid filter: unknown dimension '{dimension}' "
+                                f"(expected one of {', '.join(DIMENSIONS)}).")
+    if operator not in OPERATORS:
+        raise errors.BadRequest(f"Invalid filter: unknown operator '{operator}' "
+                                f"(expected one of {', '.join(OPERATORS)}).")
+    if len(value) > MAX_VALUE:
+        raise errors.BadRequest(f"Invalid filter: the value may have at most {MAX_VALUE} characters.")
+    if operator == "matches":
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise errors.BadRequest(f"Invalid filter: '{value}' is not a valid regular expression ({exc}).") from None
+    return Filter(dimension, operator, value)
+
+
+def parse(raw: list[str]) -> list[Filter]:
+    """`dimension:operator:value` strings, as REST takes them."""
+    if len(raw) > MAX_FILTERS:
+        raise errors.BadRequest(f"Invalid filter: at most {MAX_FILTERS} filters.")
+    filters = []
+    for item in raw:
+        parts = item.split(":", 2)
+        if len(parts) != 3:
+            raise errors.BadRequest(f"Invalid filter '{item}': expected dimension:operator:value, "
+                                    "for example path:is:/pricing.")
+        filters.append(make(*parts))
+    return filters

@@ -1,0 +1,57 @@
+"""A small known dataset for the core reports: three visitors, four sessions, two days."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest_asyncio
+
+from tests.conftest import ADMIN, create_key, key_header, make_app, serving
+from tests.ingest.conftest import CHROME, IPHONE, drain
+
+D1 = (datetime.now(UTC) - timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)
+D2 = D1 + timedelta(days=1)
+RANGE = {"start_at": D1.date().isoformat(), "end_at": D2.date().isoformat()}
+
+
+def at(day: datetime, hour: int, minute: int = 0) -> str:
+    return (day + timedelta(hours=hour, minutes=minute)).isoformat()
+
+
+@pytest_asyncio.fixture(scope="module")
+async def dataset(settings):
+    """Three visitors, four sessions over two days, seen from a US address."""
+    app = make_app(settings)
+    async with serving(app) as _:
+        transport = httpx.ASGITransport(app=app, client=("8.8.8.8", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://pulse.test") as c:
+            project = (await c.post("/api/admin/projects", json={"name": "Reports", "domain": "reports.test"},
+                                    headers=ADMIN)).json()
+            ingest = (await create_key(c, project["id"], "ingest"))["key"]
+            query = (await create_key(c, project["id"], "query"))["key"]
+            desktop = {**key_header(ingest), "User-Agent": CHROME}
+            phone = {**key_header(ingest), "User-Agent": IPHONE}
+            sends = [
+                (desktop, {"type": "pageview", "visitor_id": "a", "path": "/", "timestamp": at(D1, 10),
+                           "referrer": "https://www.google.com/"}),
+                (desktop, {"type": "pageview", "visitor_id": "a", "path": "/pricing", "timestamp": at(D1, 10, 2)}),
+                (desktop, {"type": "event", "visitor_id": "a", "name": "signup", "timestamp": at(D1, 10, 3)}),
+                (phone, {"type": "pageview", "visitor_id": "b", "path": "/", "timestamp": at(D1, 11)}),
+                (desktop, {"type": "pageview", "visitor_id": "a", "path": "/docs", "timestamp": at(D2, 9)}),
+                (desktop, {"type": "pageview", "visitor_id": "c", "path": "/pricing", "timestamp": at(D2, 12),
+                           "referrer": "https://twitter.com/somebody"}),
+                (desktop, {"type": "event", "visitor_id": "c", "name": "purchase", "revenue_amount": 49.99,
+                           "timestamp": at(D2, 12, 1)}),
+                (desktop, {"type": "pageview", "visitor_id": "d", "path": "/now"}),  # today: realtime only
+            ]
+            for headers, body in sends:
+                assert (await c.post("/api/collect", json=body, headers=headers)).status_code == 200
+            await drain(app)
+            yield {"project": project, "query": key_header(query), "client": c}
+
+
+async def rest(dataset, path: str, **params) -> dict:
+    response = await dataset["client"].get(path, params={**RANGE, **params}, headers=dataset["query"])
+    assert response.status_code == 200, response.text
+    return response.json()
