@@ -28,6 +28,7 @@ class _Body(BaseModel):
 class ProjectIn(_Body):
     name: str
     domain: str
+    timezone: str = "UTC"  # IANA zone whose days the reports use
 
 
 class KeyIn(_Body):
@@ -67,7 +68,8 @@ def module_json(m: ModuleSetting) -> dict:
 
 @router.post("", status_code=201, dependencies=platform)
 async def create_project(body: ProjectIn, session: SessionDep) -> dict:
-    return project_json(await service.create_project(session=session, name=body.name, domain=body.domain))
+    return project_json(await service.create_project(session=session, name=body.name, domain=body.domain,
+                                                     timezone=body.timezone))
 
 
 @router.get("", dependencies=platform)

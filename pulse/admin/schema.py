@@ -51,9 +51,10 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(permission_classes=[allow(PLATFORM)], description="Register a project.")
-    async def create_project(self, info: Info, name: str, domain: str) -> Project:
+    async def create_project(self, info: Info, name: str, domain: str, timezone: str = "UTC") -> Project:
         async with info.context.transaction() as session:
-            return Project.of(await service.create_project(session=session, name=name, domain=domain))
+            return Project.of(await service.create_project(session=session, name=name, domain=domain,
+                                                           timezone=timezone))
 
     @strawberry.mutation(permission_classes=[allow(PROJECT_ADMIN)],
                          description="Create an API key; the value is returned only here.")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import redis.asyncio as aioredis
 from sqlalchemy import select, update
@@ -104,9 +105,18 @@ def _allowed_modules(values: list[str] | None) -> list[str] | None:
 
 # -- projects --------------------------------------------------------------------------------
 
-async def create_project(*, session: AsyncSession, name: str, domain: str) -> Project:
-    """Register a project with the default module settings."""
-    project = Project(name=_name(name), domain=normalize_domain(domain))
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise errors.BadRequest(f"Invalid request body: unknown time zone '{value}' "
+                                "(expected an IANA name such as 'Europe/Berlin').") from None
+    return value
+
+
+async def create_project(*, session: AsyncSession, name: str, domain: str, timezone: str = "UTC") -> Project:
+    """Register a project with the default module settings; its reports use `timezone`'s days."""
+    project = Project(name=_name(name), domain=normalize_domain(domain), timezone=_timezone(timezone))
     session.add(project)
     await session.flush()
     await session.execute(insert(ProjectModule), [

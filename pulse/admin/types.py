@@ -75,12 +75,14 @@ class Project(*PROJECT_PARTS):
     id: strawberry.ID
     name: str
     domain: str
+    timezone: str = strawberry.field(description="IANA zone whose days the reports use.")
     created_at: datetime
     project_uuid: strawberry.Private[UUID]
 
     @classmethod
     def of(cls, p: ProjectRow) -> Project:
-        return cls(id=strawberry.ID(str(p.id)), name=p.name, domain=p.domain, created_at=p.created_at,
+        return cls(id=strawberry.ID(str(p.id)), name=p.name, domain=p.domain, timezone=p.timezone,
+                   created_at=p.created_at,
                    project_uuid=p.id)
 
     @strawberry.field(permission_classes=[allow(PROJECT_ADMIN)], description="Active API keys.")

@@ -109,3 +109,17 @@ async def test_a_key_reads_its_own_project_in_graphql(client):
     key = await create_key(client, project["id"], "query")
     data = (await gql(client, "{ project { id name } }", headers=key_header(key["key"])))["data"]
     assert data["project"] == {"id": project["id"], "name": "Mine"}
+
+
+async def test_a_project_has_a_time_zone(client):
+    berlin = await client.post("/api/admin/projects", headers=ADMIN,
+                               json={"name": "Berlin", "domain": "berlin.test", "timezone": "Europe/Berlin"})
+    assert berlin.status_code == 201 and set(berlin.json()) == {"id", "name", "domain", "created_at"}
+    shown = await gql(client, "query($id: ID) { project(id: $id) { timezone } }", {"id": berlin.json()["id"]},
+                      headers=ADMIN)
+    assert shown["data"]["project"] == {"timezone": "Europe/Berlin"}
+    bad = await client.post("/api/admin/projects", headers=ADMIN,
+                            json={"name": "Nowhere", "domain": "nowhere.test", "timezone": "Mars/Olympus"})
+    assert bad.status_code == 400
+    assert bad.json() == {"error": "Invalid request body: unknown time zone 'Mars/Olympus' "
+                                   "(expected an IANA name such as 'Europe/Berlin')."}
