@@ -20,6 +20,8 @@ from pulse.graphql.context import get_context
 from pulse.graphql.schema import build_schema
 from pulse.ingest.endpoint import CollectEndpoint
 from pulse.modules.core import rest as core_rest
+from pulse.modules.exports import rest as exports_rest
+from pulse.modules.utm import rest as utm_rest
 from pulse.observability import ObservabilityMiddleware
 from pulse.ops import router as ops_router
 from pulse.privacy import rest as privacy_rest
@@ -29,7 +31,8 @@ from pulse.runtime import Runtime
 # ingest key decides what is accepted (the project's domain only marks self-referrals).
 PUBLIC_PATHS = ("/api/collect", "/api/script.js")
 
-REST_ROUTERS = [ops_router, admin_rest.router, privacy_rest.router, core_rest.router]
+REST_ROUTERS = [ops_router, admin_rest.router, privacy_rest.router, core_rest.router, utm_rest.router,
+                exports_rest.router]
 
 
 class Cors:

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from pulse.modules.core.schema import CoreReports
+from pulse.modules.utm.schema import UtmReports
 
-PROJECT_PARTS = (CoreReports,)
+PROJECT_PARTS = (CoreReports, UtmReports)

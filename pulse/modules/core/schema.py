@@ -16,7 +16,7 @@ from pulse.modules.core import types as t
 from pulse.modules.registry import Action
 from pulse.query.dates import DayRange
 from pulse.query.raw import hourly
-from pulse.query.report import graphql_context
+from pulse.query.report import graphql_context, page_limit, page_offset
 from pulse.query.rollups import Reader
 
 CORE = need("core", "query")
@@ -62,7 +62,7 @@ class CoreReports:
         filters: list[FilterInput] | None = None, limit: int = 10,
                     offset: int = 0) -> t.PageList:
         read, days = await _context(self, info, start_at, end_at, filters)
-        items, total = await service.pages(read=read, days=days, limit=_limit(limit), offset=_offset(offset))
+        items, total = await service.pages(read=read, days=days, limit=page_limit(limit), offset=page_offset(offset))
         return t.PageList(data=[t.Page(path=p.path, views=p.views, unique_views=p.unique_views,
                                        avg_duration=p.avg_duration) for p in items], total=total)
 
@@ -71,7 +71,8 @@ class CoreReports:
         filters: list[FilterInput] | None = None,
                         limit: int = 10, offset: int = 0) -> t.SourceList:
         read, days = await _context(self, info, start_at, end_at, filters)
-        items, total = await service.referrers(read=read, days=days, limit=_limit(limit), offset=_offset(offset))
+        items, total = await service.referrers(read=read, days=days, limit=page_limit(limit),
+                                               offset=page_offset(offset))
         return t.SourceList(data=[t.Source(source=s.source, visitors=s.visitors, pageviews=s.pageviews)
                                   for s in items], total=total)
 
@@ -80,7 +81,7 @@ class CoreReports:
         filters: list[FilterInput] | None = None, limit: int = 10,
                      offset: int = 0) -> t.EventList:
         read, days = await _context(self, info, start_at, end_at, filters)
-        items, total = await service.events(read=read, days=days, limit=_limit(limit), offset=_offset(offset))
+        items, total = await service.events(read=read, days=days, limit=page_limit(limit), offset=page_offset(offset))
         return t.EventList(data=[t.EventCount(name=e.name, count=e.count, unique=e.unique) for e in items],
                            total=total)
 
@@ -89,7 +90,7 @@ class CoreReports:
         filters: list[FilterInput] | None = None,
                       limit: int = 10) -> t.Devices:
         read, days = await _context(self, info, start_at, end_at, filters)
-        groups = await service.devices(read=read, days=days, limit=_limit(limit))
+        groups = await service.devices(read=read, days=days, limit=page_limit(limit))
         return t.Devices(browsers=_shares(groups["browsers"]),
                          operating_systems=_shares(groups["operating_systems"]),
                          device_types=_shares(groups["device_types"]))
@@ -99,8 +100,8 @@ class CoreReports:
         filters: list[FilterInput] | None = None, limit: int = 10,
                   offset: int = 0) -> t.ShareList:
         read, days = await _context(self, info, start_at, end_at, filters)
-        items, total = await service.breakdown(read=read, days=days, dimension="country", limit=_limit(limit),
-                                               offset=_offset(offset))
+        items, total = await service.breakdown(read=read, days=days, dimension="country", limit=page_limit(limit),
+                                               offset=page_offset(offset))
         return t.ShareList(data=_shares(items), total=total)
 
     @strawberry.field(permission_classes=core, description="Distinct visitors active in the last five minutes.")
@@ -109,19 +110,3 @@ class CoreReports:
         active = await service.realtime(session=info.context.session, project_id=caller.project_id,
                                         now=datetime.now(UTC))
         return t.Realtime(active_visitors=active)
-
-
-def _limit(limit: int) -> int:
-    from pulse import errors
-
-    if not 1 <= limit <= 1000:
-        raise errors.BadRequest("Invalid parameter: 'limit' must be between 1 and 1000.")
-    return limit
-
-
-def _offset(offset: int) -> int:
-    from pulse import errors
-
-    if offset < 0:
-        raise errors.BadRequest("Invalid parameter: 'offset' must not be negative.")
-    return offset

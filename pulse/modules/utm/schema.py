@@ -1,0 +1,72 @@
+"""UTM reports as fields of `Project`; their rollup reads join the request's one batch."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import strawberry
+from strawberry.types import Info
+
+from pulse.auth import need
+from pulse.graphql.filters import FilterInput, to_filters
+from pulse.graphql.permissions import allow
+from pulse.modules.utm import service
+from pulse.modules.utm import types as t
+from pulse.query.dates import DayRange
+from pulse.query.report import graphql_context, page_limit, page_offset
+from pulse.query.rollups import Reader
+
+UTM = need("utm", "query")
+utm = [allow(UTM)]
+
+
+async def _context(root, info: Info, start_at: str | None, end_at: str | None,
+                   filters: list[FilterInput] | None) -> tuple[Reader, DayRange]:
+    return await graphql_context(root.project_uuid, info, UTM, start_at, end_at, to_filters(filters))
+
+
+@strawberry.type
+class UtmReports:
+    """Mixed into `Project`."""
+
+    project_uuid: strawberry.Private[UUID]
+
+    @strawberry.field(permission_classes=utm, description="Campaigns (utm_campaign) by visitors.")
+    async def campaigns(self, info: Info, start_at: str | None = None, end_at: str | None = None,
+                        filters: list[FilterInput] | None = None, limit: int = 10,
+                        offset: int = 0) -> t.CampaignList:
+        read, days = await _context(self, info, start_at, end_at, filters)
+        items, total = await service.campaigns(read=read, days=days, limit=page_limit(limit),
+                                               offset=page_offset(offset))
+        return t.CampaignList(data=[t.Campaign(campaign=c.campaign, visitors=c.visitors, pageviews=c.pageviews,
+                                               bounce_rate=c.bounce_rate, avg_duration=c.avg_duration)
+                                    for c in items], total=total)
+
+    @strawberry.field(permission_classes=utm, description="UTM sources by visitors.")
+    async def campaign_sources(self, info: Info, start_at: str | None = None, end_at: str | None = None,
+                               filters: list[FilterInput] | None = None, limit: int = 10,
+                               offset: int = 0) -> t.UtmSourceList:
+        read, days = await _context(self, info, start_at, end_at, filters)
+        items, total = await service.sources(read=read, days=days, limit=page_limit(limit),
+                                             offset=page_offset(offset))
+        return t.UtmSourceList(data=[t.UtmSource(source=s.source, visitors=s.visitors, pageviews=s.pageviews)
+                                     for s in items], total=total)
+
+    @strawberry.field(permission_classes=utm, description="UTM mediums by visitors.")
+    async def campaign_mediums(self, info: Info, start_at: str | None = None, end_at: str | None = None,
+                               filters: list[FilterInput] | None = None, limit: int = 10,
+                               offset: int = 0) -> t.UtmMediumList:
+        read, days = await _context(self, info, start_at, end_at, filters)
+        items, total = await service.mediums(read=read, days=days, limit=page_limit(limit),
+                                             offset=page_offset(offset))
+        return t.UtmMediumList(data=[t.UtmMedium(medium=m.medium, visitors=m.visitors, pageviews=m.pageviews)
+                                     for m in items], total=total)
+
+    @strawberry.field(permission_classes=utm, description="One utm_source per day, every day of the range.")
+    async def campaign_timeseries(self, info: Info, utm_source: str, start_at: str | None = None,
+                                  end_at: str | None = None,
+                                  filters: list[FilterInput] | None = None) -> list[t.CampaignPoint]:
+        read, days = await _context(self, info, start_at, end_at, filters)
+        points = await service.timeseries(read=read, days=days, utm_source=utm_source)
+        return [t.CampaignPoint(date=p.date, visitors=p.visitors, pageviews=p.pageviews, sessions=p.sessions)
+                for p in points]

@@ -1,0 +1,100 @@
+"""Campaign reports over the daily rollups of the session's UTM tags.
+
+A session takes its tags from its first pageview, and every pageview of the session is credited
+to them (pulse.ingest.rollups), so a campaign's pageviews include the pages seen after landing.
+Sessions without a tag are not counted here at all. Sources and mediums are stored lowercased
+(pulse.ingest.campaigns); campaign names keep their case.
+
+Each report takes a `read` function (pulse.query.rollups.Reader), as the core reports do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from pulse import errors
+from pulse.ingest.campaigns import MAX_UTM_LENGTH
+from pulse.query.dates import DayRange
+from pulse.query.rollups import Reader, Totals, by_value
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    campaign: str
+    visitors: int
+    pageviews: int
+    bounce_rate: float
+    avg_duration: float
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    source: str
+    visitors: int
+    pageviews: int
+
+
+@dataclass(frozen=True, slots=True)
+class Medium:
+    medium: str
+    visitors: int
+    pageviews: int
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    date: date
+    visitors: int
+    pageviews: int
+    sessions: int
+
+
+def _page(items: list, limit: int, offset: int) -> tuple[list, int]:
+    return items[offset:offset + limit], len(items)
+
+
+async def _ranked(read: Reader, dimension: str, days: DayRange) -> list[tuple[str, Totals]]:
+    """The dimension's values with traffic, by visitors, then pageviews, then name."""
+    groups = [(value, t) for value, t in by_value(await read(dimension, days)).items() if t.pageviews]
+    ranked = [(value, t, t.visitors) for value, t in groups]  # each union computed once
+    ranked.sort(key=lambda item: (-item[2], -item[1].pageviews, item[0]))
+    return [(value, t) for value, t, _ in ranked]
+
+
+async def campaigns(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[Campaign], int]:
+    """Campaigns (utm_campaign) by visitors, with the bounce rate and mean duration of their sessions."""
+    items = [Campaign(value, t.visitors, t.pageviews, t.bounce_rate, t.avg_duration)
+             for value, t in await _ranked(read, "utm_campaign", days)]
+    return _page(items, limit, offset)
+
+
+async def sources(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[Source], int]:
+    """UTM sources by visitors."""
+    items = [Source(value, t.visitors, t.pageviews) for value, t in await _ranked(read, "utm_source", days)]
+    return _page(items, limit, offset)
+
+
+async def mediums(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[Medium], int]:
+    """UTM mediums by visitors."""
+    items = [Medium(value, t.visitors, t.pageviews) for value, t in await _ranked(read, "utm_medium", days)]
+    return _page(items, limit, offset)
+
+
+def source_value(utm_source: str | None) -> str:
+    """The stored form of a utm_source (trimmed, lowercased), or 400 when there is none."""
+    value = (utm_source or "").strip().lower()[:MAX_UTM_LENGTH].rstrip()
+    if not value:
+        raise errors.BadRequest("Invalid parameter: missing required field 'utm_source'.")
+    return value
+
+
+async def timeseries(*, read: Reader, days: DayRange, utm_source: str | None) -> list[Point]:
+    """Visitors, pageviews and sessions per day of one utm_source; every day of the range, empty ones too."""
+    value = source_value(utm_source)
+    per_day: dict[date, Totals] = {day: Totals() for day in days.each()}
+    for row in await read("utm_source", days):
+        bucket = per_day.get(row.day) if row.value == value else None
+        if bucket is not None:
+            bucket.add(row)
+    return [Point(day, t.visitors, t.pageviews, t.sessions) for day, t in per_day.items()]
