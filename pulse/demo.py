@@ -60,7 +60,8 @@ P_RETURNER = 0.3  # share of visitors who come back at all
 GAP_DAYS = (0.7, 12.0)  # a returner's mean days between visits: log-uniform in this range
 LIFETIME_DAYS = 21.0  # mean time a returner keeps coming back (exponential)
 MAX_VISITS = 200
-MIN_GAP_S = 2 * 3600  # visits closer than this would be one session: the later one is skipped
+MIN_GAP_S = 2 * 3600  # between a visitor's visits (a closer one is skipped), so that with
+LONGEST_VISIT_S = 85 * 60  # visits this long at most, no two visits are ever one session
 RETURN_DIRECT = 0.35  # a returning visit comes direct this often, else from the usual mix
 MEAN_PAGEVIEWS = 3.5  # geometric
 MAX_PAGEVIEWS = 40
@@ -401,7 +402,8 @@ class DemoGenerator:
 
     def chunks(self, size: int = CHUNK_RECORDS) -> Iterator[tuple[list[Record], int]]:
         """Records in chunks of about `size` (a visit is never split), in time order, with each
-        chunk's pageview count. Pageviews that would fall after `now` are left out."""
+        chunk's pageview count. Pageviews that would fall after `now` are left out. Iterate once:
+        the plan is freed as it is emitted."""
         rng, n = self.rng, self.visitors
         rand, expovariate = rng.random, rng.expovariate
         host, paths, titles, next_page = self.hostname, self.paths, self.titles, self.next_page
@@ -411,7 +413,8 @@ class DemoGenerator:
         country_of, agent_of = self.country_of, self.agent_of
         start_us, end_us = self.start * 1_000_000, self.end * 1_000_000
         dwell_rate = 1 / (DWELL_MEAN_S - DWELL_MIN_S)
-        visitor_ids: dict[int, str] = {}
+        longest_visit_us = int((LONGEST_VISIT_S - MAX_PAGEVIEWS * DWELL_MIN_S) * 1_000_000)
+        dwell_min_us = int(DWELL_MIN_S * 1_000_000)
         first_visitor = self.first_visitor
         records: list[Record] = []
         ids: list[bytes] = []
@@ -426,9 +429,7 @@ class DemoGenerator:
                 rest >>= 1
                 pageviews = rest & 63
                 second = rest >> 6
-                visitor = visitor_ids.get(v)
-                if visitor is None:
-                    visitor = visitor_ids[v] = f"demo-{first_visitor + v}"
+                visitor = f"demo-{first_visitor + v}"
                 code, _, _, language = countries[country_of[v]]
                 browser, os_name, device, screens = agent_info[agent_of[v]]
                 screen = screens[v % len(screens)]
@@ -461,6 +462,7 @@ class DemoGenerator:
                 if len(ids) < pageviews + 8:
                     ids = uuid4_bytes(4096)
                 ts = start_us + second * 1_000_000 + int(rand() * 1_000_000)
+                last_us = ts + longest_visit_us
                 stamps = []
                 made = 0
                 for i, page in enumerate(pages):
@@ -475,6 +477,8 @@ class DemoGenerator:
                     stamps.append(ts)
                     made += 1
                     ts += int((DWELL_MIN_S + min(expovariate(dwell_rate), DWELL_MAX_S)) * 1_000_000)
+                    if ts > last_us:  # a long visit's last pages go by quickly
+                        ts = stamps[-1] + dwell_min_us
                 pageviews_in_chunk += made
                 if events:
                     stamps.append(ts)
