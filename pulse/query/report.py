@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import UTC, datetime
+from typing import Annotated
 
+from fastapi import Query
 from strawberry.types import Info
 
 from pulse import errors
@@ -16,11 +18,25 @@ from pulse.auth import Caller, Need
 from pulse.modules.registry import Action
 from pulse.query.dates import DayRange, resolve
 from pulse.query.filters import Filter
+from pulse.query.filters import parse as parse_filters
 from pulse.query.rollups import Reader, Row, direct_reader
+
+# The query parameters every REST report takes.
+StartAt = Annotated[str | None, Query()]
+EndAt = Annotated[str | None, Query()]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0)]
+Filters = Annotated[list[str] | None, Query(alias="filter", description="dimension:operator:value, repeatable")]
 
 
 def days_for(caller: Caller, start_at: str | None, end_at: str | None) -> DayRange:
     return resolve(start_at, end_at, tz=caller.project.timezone, now=datetime.now(UTC))
+
+
+def rest_report(caller: Caller, session, start_at: str | None, end_at: str | None,
+                raw_filters: list[str] | None) -> tuple[Reader, DayRange]:
+    """A REST report's reader and days, from its `start_at`, `end_at` and `filter` parameters."""
+    return rest_context(caller, session, start_at, end_at, parse_filters(raw_filters or []))
 
 
 def rest_context(caller: Caller, session, start_at: str | None, end_at: str | None,

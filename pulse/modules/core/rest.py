@@ -6,37 +6,23 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from pulse.auth import Caller, need
 from pulse.deps import SessionDep, requires
 from pulse.modules.core import service
-from pulse.query.dates import DayRange
 from pulse.query.filters import parse as parse_filters
 from pulse.query.raw import hourly
-from pulse.query.report import rest_context
-from pulse.query.rollups import Reader
+from pulse.query.report import EndAt, Filters, Limit, Offset, StartAt, rest_context, rest_report
 
 router = APIRouter(prefix="/api/v1", tags=["core"])
 CoreQuery = Annotated[Caller, requires(need("core", "query"))]
-StartAt = Annotated[str | None, Query()]
-EndAt = Annotated[str | None, Query()]
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
-
-
-Filters = Annotated[list[str] | None, Query(alias="filter", description="dimension:operator:value, repeatable")]
-
-
-def context(caller: Caller, session, start_at: str | None, end_at: str | None,
-            filters: list[str] | None) -> tuple[Reader, DayRange]:
-    return rest_context(caller, session, start_at, end_at, parse_filters(filters or []))
 
 
 @router.get("/stats")
 async def stats(caller: CoreQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
         filters: Filters = None) -> dict:
-    read, days = context(caller, session, start_at, end_at, filters)
+    read, days = rest_report(caller, session, start_at, end_at, filters)
     current, previous = await service.stats(read=read, days=days)
     return {"current": asdict(current), "previous": asdict(previous)}
 
@@ -55,7 +41,7 @@ async def timeseries(caller: CoreQuery, session: SessionDep, start_at: StartAt =
 async def pages(caller: CoreQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
         filters: Filters = None,
                 limit: Limit = 10, offset: Offset = 0) -> dict:
-    read, days = context(caller, session, start_at, end_at, filters)
+    read, days = rest_report(caller, session, start_at, end_at, filters)
     items, total = await service.pages(read=read, days=days, limit=limit, offset=offset)
     return {"data": [asdict(p) for p in items], "total": total}
 
@@ -64,7 +50,7 @@ async def pages(caller: CoreQuery, session: SessionDep, start_at: StartAt = None
 async def referrers(caller: CoreQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
         filters: Filters = None,
                     limit: Limit = 10, offset: Offset = 0) -> dict:
-    read, days = context(caller, session, start_at, end_at, filters)
+    read, days = rest_report(caller, session, start_at, end_at, filters)
     items, total = await service.referrers(read=read, days=days, limit=limit, offset=offset)
     return {"data": [asdict(s) for s in items], "total": total}
 
@@ -73,7 +59,7 @@ async def referrers(caller: CoreQuery, session: SessionDep, start_at: StartAt = 
 async def events(caller: CoreQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
         filters: Filters = None,
                  limit: Limit = 10, offset: Offset = 0) -> dict:
-    read, days = context(caller, session, start_at, end_at, filters)
+    read, days = rest_report(caller, session, start_at, end_at, filters)
     items, total = await service.events(read=read, days=days, limit=limit, offset=offset)
     return {"data": [asdict(e) for e in items], "total": total}
 
@@ -82,7 +68,7 @@ async def events(caller: CoreQuery, session: SessionDep, start_at: StartAt = Non
 async def devices(caller: CoreQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
         filters: Filters = None,
                   limit: Limit = 10) -> dict:
-    read, days = context(caller, session, start_at, end_at, filters)
+    read, days = rest_report(caller, session, start_at, end_at, filters)
     groups = await service.devices(read=read, days=days, limit=limit)
     return {name: [asdict(s) for s in shares] for name, shares in groups.items()}
 
@@ -91,7 +77,7 @@ async def devices(caller: CoreQuery, session: SessionDep, start_at: StartAt = No
 async def geo(caller: CoreQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
         filters: Filters = None,
               limit: Limit = 10, offset: Offset = 0) -> dict:
-    read, days = context(caller, session, start_at, end_at, filters)
+    read, days = rest_report(caller, session, start_at, end_at, filters)
     items, total = await service.breakdown(read=read, days=days, dimension="country", limit=limit, offset=offset)
     return {"data": [{"country": s.name, "visitors": s.visitors, "percentage": s.percentage} for s in items],
             "total": total}

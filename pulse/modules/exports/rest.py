@@ -19,15 +19,12 @@ from pulse.auth import Caller, need
 from pulse.deps import RuntimeDep, SessionDep, requires
 from pulse.modules.exports import service
 from pulse.modules.registry import Action
-from pulse.query.filters import parse as parse_filters
-from pulse.query.report import rest_context
+from pulse.query.report import EndAt, Filters, StartAt, rest_report
 
 router = APIRouter(prefix="/api/v1", tags=["exports"])
 ExportsQuery = Annotated[Caller, requires(need("exports", "query"))]
-StartAt = Annotated[str | None, Query()]
-EndAt = Annotated[str | None, Query()]
+
 Limit = Annotated[int, Query(ge=1, le=service.MAX_LIMIT, description="Rows of a list (each group of devices).")]
-Filters = Annotated[list[str] | None, Query(alias="filter", description="dimension:operator:value, repeatable")]
 
 
 @router.get("/exports/{type}", response_class=StreamingResponse,
@@ -38,7 +35,7 @@ async def export(kind: Annotated[str, Path(alias="type", description=", ".join(s
                  limit: Limit = service.DEFAULT_LIMIT) -> StreamingResponse:
     found = service.find(kind)
     runtime.access.check(caller, need(found.module, "query"), Action.READ)
-    read, days = rest_context(caller, session, start_at, end_at, parse_filters(filters or []))
+    read, days = rest_report(caller, session, start_at, end_at, filters)
     rows = await service.rows(found, read=read, days=days, limit=limit)
     return StreamingResponse(service.csv_chunks(found.columns, rows), media_type="text/csv",
                              headers={"Content-Disposition":

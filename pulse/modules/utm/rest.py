@@ -14,29 +14,16 @@ from fastapi import APIRouter, Query
 from pulse.auth import Caller, need
 from pulse.deps import SessionDep, requires
 from pulse.modules.utm import service
-from pulse.query.dates import DayRange
-from pulse.query.filters import parse as parse_filters
-from pulse.query.report import rest_context
-from pulse.query.rollups import Reader
+from pulse.query.report import EndAt, Filters, Limit, Offset, StartAt, rest_report
 
 router = APIRouter(prefix="/api/v1", tags=["utm"])
 UtmQuery = Annotated[Caller, requires(need("utm", "query"))]
-StartAt = Annotated[str | None, Query()]
-EndAt = Annotated[str | None, Query()]
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
-Filters = Annotated[list[str] | None, Query(alias="filter", description="dimension:operator:value, repeatable")]
-
-
-def context(caller: Caller, session, start_at: str | None, end_at: str | None,
-            filters: list[str] | None) -> tuple[Reader, DayRange]:
-    return rest_context(caller, session, start_at, end_at, parse_filters(filters or []))
 
 
 @router.get("/campaigns")
 async def campaigns(caller: UtmQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
                     filters: Filters = None, limit: Limit = 10, offset: Offset = 0) -> dict:
-    read, days = context(caller, session, start_at, end_at, filters)
+    read, days = rest_report(caller, session, start_at, end_at, filters)
     items, total = await service.campaigns(read=read, days=days, limit=limit, offset=offset)
     return {"data": [asdict(c) for c in items], "total": total}
 
@@ -44,7 +31,7 @@ async def campaigns(caller: UtmQuery, session: SessionDep, start_at: StartAt = N
 @router.get("/campaigns/sources")
 async def sources(caller: UtmQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
                   filters: Filters = None, limit: Limit = 10, offset: Offset = 0) -> dict:
-    read, days = context(caller, session, start_at, end_at, filters)
+    read, days = rest_report(caller, session, start_at, end_at, filters)
     items, total = await service.sources(read=read, days=days, limit=limit, offset=offset)
     return {"data": [asdict(s) for s in items], "total": total}
 
@@ -52,7 +39,7 @@ async def sources(caller: UtmQuery, session: SessionDep, start_at: StartAt = Non
 @router.get("/campaigns/mediums")
 async def mediums(caller: UtmQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
                   filters: Filters = None, limit: Limit = 10, offset: Offset = 0) -> dict:
-    read, days = context(caller, session, start_at, end_at, filters)
+    read, days = rest_report(caller, session, start_at, end_at, filters)
     items, total = await service.mediums(read=read, days=days, limit=limit, offset=offset)
     return {"data": [asdict(m) for m in items], "total": total}
 
@@ -61,7 +48,7 @@ async def mediums(caller: UtmQuery, session: SessionDep, start_at: StartAt = Non
 async def timeseries(caller: UtmQuery, session: SessionDep, utm_source: Annotated[str | None, Query()] = None,
                      start_at: StartAt = None, end_at: EndAt = None, filters: Filters = None) -> dict:
     # utm_source is checked by the service (400), after the access check, as GraphQL's is.
-    read, days = context(caller, session, start_at, end_at, filters)
+    read, days = rest_report(caller, session, start_at, end_at, filters)
     points = await service.timeseries(read=read, days=days, utm_source=utm_source)
     return {"data": [{"date": p.date.isoformat(), "visitors": p.visitors, "pageviews": p.pageviews}
                      for p in points]}
