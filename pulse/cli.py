@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import secrets
+import signal
 import sys
 import tempfile
 import warnings
@@ -62,11 +63,19 @@ def ensure_secrets(settings: Settings) -> Settings:
     return get_settings()
 
 
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM into a normal exit. uvicorn shuts down on it, then raises it again with our
+    handler back in place; without this the process would die there, leaving the embedded
+    PostgreSQL and Redis running (`docker stop` and systemd send SIGTERM)."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from pulse.migrate import upgrade
 
+    exit_on_sigterm()
     base = get_settings()
     with services(base) as settings:
         settings = ensure_secrets(settings)
@@ -88,8 +97,6 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_worker(_: argparse.Namespace) -> None:
-    import signal
-
     from pulse.logs import configure_logging
     from pulse.runtime import Runtime
     from pulse.worker import run_worker

@@ -72,9 +72,10 @@ def test_serve_on_embedded_defaults_becomes_ready_and_stops_its_servers(tmp_path
     assert not (data_dir / "postgres" / "postmaster.pid").exists()  # PostgreSQL stopped
     assert not (data_dir / "redis.sock").exists()  # Redis stopped
 
-    # A second start reuses the data dir and does not print the token again.
-    process = subprocess.Popen([sys.executable, "-m", "pulse.cli", "serve"], env=env, cwd=tmp_path,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A second start, with two API processes, reuses the data dir and does not print the token
+    # again; SIGTERM (what `docker stop` sends) stops the embedded servers too.
+    process = subprocess.Popen([sys.executable, "-m", "pulse.cli", "serve", "--workers", "2"], env=env,
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and process.poll() is None:
@@ -84,9 +85,12 @@ def test_serve_on_embedded_defaults_becomes_ready_and_stops_its_servers(tmp_path
             except httpx.TransportError:
                 time.sleep(0.1)
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
     assert token not in stderr
+    assert not (data_dir / "postgres" / "postmaster.pid").exists()
+    assert not (data_dir / "redis.sock").exists()
 
 
 def test_create_project_prints_working_keys(settings, client):
