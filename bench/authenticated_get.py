@@ -13,20 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
-import socket
 import subprocess
-import sys
-import tempfile
-import time
 import urllib.request
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from serving import ADMIN_TOKEN, pulse_serve
 
 
 def call(url: str, token: str, body: dict | None = None) -> dict:
@@ -45,26 +35,11 @@ def main() -> None:
     parser.add_argument("--log-level", default="warning", help="PULSE_LOG_LEVEL; 'info' adds the access log")
     args = parser.parse_args()
 
-    port = free_port()
-    data_dir = tempfile.mkdtemp(prefix="pulse-bench-")
-    token = "bench-admin-token"
-    env = dict(os.environ, PULSE_DATA_DIR=data_dir, PULSE_PORT=str(port), PULSE_ADMIN_TOKEN=token,
-               PULSE_COOKIE_SECRET="bench", PULSE_RATE_LIMIT_QUERY="1000000000",
-               PULSE_RATE_LIMIT_ADMIN="1000000000", PULSE_LOG_LEVEL=args.log_level)
-    server = subprocess.Popen([sys.executable, "-m", "pulse.cli", "serve", "--workers", str(args.workers)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/readyz", timeout=1)
-                break
-            except OSError:
-                if server.poll() is not None:
-                    sys.exit("pulse serve exited")
-                time.sleep(0.05)
-        project = call(f"{base}/api/admin/projects", token, {"name": "Bench", "domain": "bench.example.com"})
-        key = call(f"{base}/api/admin/projects/{project['id']}/keys", token,
+    limits = {"PULSE_RATE_LIMIT_QUERY": "1000000000", "PULSE_RATE_LIMIT_ADMIN": "1000000000"}
+    with pulse_serve("--workers", str(args.workers), PULSE_LOG_LEVEL=args.log_level, **limits) as served:
+        base = served.base
+        project = call(f"{base}/api/admin/projects", ADMIN_TOKEN, {"name": "Bench", "domain": "bench.example.com"})
+        key = call(f"{base}/api/admin/projects/{project['id']}/keys", ADMIN_TOKEN,
                    {"name": "bench", "scopes": ["admin"]})["key"]
         url = f"{base}/api/admin/projects/{project['id']}/modules"
         subprocess.run(["wrk", "-t1", "-c8", "-d2s", "-H", f"X-Pulse-Key: {key}", url],
@@ -73,9 +48,6 @@ def main() -> None:
                                  "-H", f"X-Pulse-Key: {key}", url], check=True, capture_output=True, text=True)
         print(f"pulse serve --workers {args.workers}, PULSE_LOG_LEVEL={args.log_level}")
         print(result.stdout)
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(60)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from serving import free_port
 
 APP = '''
 import json
@@ -33,11 +34,6 @@ async def collect(request):
 app = Starlette(routes=[Route("/api/collect", collect, methods=["POST"])])
 '''
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def starlette(workers: int, duration: int, connections: int) -> None:

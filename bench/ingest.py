@@ -17,14 +17,14 @@ import argparse
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from serving import ADMIN_TOKEN, pulse_serve
 
 WRK_SCRIPT = r"""
 local agents = {
@@ -55,11 +55,6 @@ end
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def call(url: str, token: str, body: dict) -> dict:
     request = urllib.request.Request(url, data=json.dumps(body).encode(),
@@ -77,7 +72,7 @@ def rss_mb(root_pid: int) -> dict[int, float]:
     return {pid: procs[pid][1] / 1024 for pid in family if pid in procs}
 
 
-def committed(base: str, token: str, project: str) -> int:
+def committed(project: str) -> int:
     # Counted through the database itself: the bench has no read API yet to ask.
     import asyncio
 
@@ -102,29 +97,16 @@ def main() -> None:
     parser.add_argument("--no-worker", action="store_true", help="API only: measure the request path alone")
     args = parser.parse_args()
 
-    port = free_port()
     data_dir = tempfile.mkdtemp(prefix="pulse-bench-")
-    token = "bench-admin-token"
-    env = dict(os.environ, PULSE_DATA_DIR=data_dir, PULSE_PORT=str(port), PULSE_ADMIN_TOKEN=token,
-               PULSE_COOKIE_SECRET="bench", PULSE_RATE_LIMIT_INGEST="1000000000", PULSE_LOG_LEVEL="warning",
-               PULSE_INGEST_MAX_BACKLOG="100000000")
-    command = [sys.executable, "-m", "pulse.cli", "serve", "--workers", str(args.workers)]
-    server = subprocess.Popen(command + (["--no-worker"] if args.no_worker else []),
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/readyz", timeout=1)
-                break
-            except OSError:
-                if server.poll() is not None:
-                    sys.exit("pulse serve exited: " + server.stderr.read())
-                time.sleep(0.05)
+    mode = ["--no-worker"] if args.no_worker else []
+    with pulse_serve("--workers", str(args.workers), *mode, PULSE_RATE_LIMIT_INGEST="1000000000",
+                     PULSE_INGEST_MAX_BACKLOG="100000000") as served:
+        base = served.base
         if "BENCH_DSN" not in os.environ:
             sys.exit("set BENCH_DSN to a postgresql:// URL of the same database (for counting rows)")
-        project = call(f"{base}/api/admin/projects", token, {"name": "Bench", "domain": "bench.example.com"})
-        key = call(f"{base}/api/admin/projects/{project['id']}/keys", token, {"name": "b", "scopes": ["ingest"]})["key"]
+        project = call(f"{base}/api/admin/projects", ADMIN_TOKEN, {"name": "Bench", "domain": "bench.example.com"})
+        key = call(f"{base}/api/admin/projects/{project['id']}/keys", ADMIN_TOKEN,
+                   {"name": "b", "scopes": ["ingest"]})["key"]
         script = Path(data_dir) / "collect.lua"
         script.write_text(WRK_SCRIPT.replace("BATCH", str(args.batch)).replace("%%", "%"))
         url = f"{base}/api/collect"
@@ -134,11 +116,11 @@ def main() -> None:
                                  "-H", "Content-Type: application/json", url],
                                 check=True, capture_output=True, text=True)
         load_ended = time.monotonic()
-        memory = rss_mb(server.pid)
+        memory = rss_mb(served.pid)
         requests = int(re.search(r"(\d+) requests in", result.stdout).group(1))
         non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
         accepted_events = (requests - (int(non2xx.group(1)) if non2xx else 0)) * args.batch
-        while (rows := committed(base, token, project["id"])) < accepted_events and not args.no_worker:
+        while (rows := committed(project["id"])) < accepted_events and not args.no_worker:
             if time.monotonic() - load_ended > 300:
                 break
             time.sleep(0.25)
@@ -150,9 +132,6 @@ def main() -> None:
         print(f"end to end: {rows / (drained - started):.0f} events/s "
               f"(committed {drained - load_ended:.1f} s after the load ended)")
         print("resident memory (MB) per process:", {pid: round(mb) for pid, mb in memory.items()})
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(60)
 
 
 if __name__ == "__main__":

@@ -17,15 +17,13 @@ import argparse
 import asyncio
 import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
+
+from serving import pulse_serve
 
 DASHBOARD = """query($s: String, $e: String) { project {
   stats(startAt: $s, endAt: $e) { current { pageviews visitors sessions bounceRate avgDuration events }
@@ -42,11 +40,6 @@ DASHBOARD = """query($s: String, $e: String) { project {
 ENDPOINTS = ["/api/v1/stats", "/api/v1/stats/timeseries", "/api/v1/pages", "/api/v1/referrers", "/api/v1/events",
              "/api/v1/devices", "/api/v1/geo", "/api/v1/realtime"]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def percentiles(samples: list[float]) -> str:
@@ -149,26 +142,9 @@ def main() -> None:
 
     end = datetime.now(UTC).date()
     first = end - timedelta(days=args.days - 1)
-    port = free_port()
-    env = dict(os.environ, PULSE_PORT=str(port), PULSE_RATE_LIMIT_QUERY="1000000000", PULSE_LOG_LEVEL="warning",
-               PULSE_DATA_DIR=tempfile.mkdtemp(prefix="pulse-bench-"))
-    server = subprocess.Popen([sys.executable, "-m", "pulse.cli", "serve", "--workers", str(args.workers),
-                               "--no-worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/readyz", timeout=1)
-                break
-            except OSError:
-                if server.poll() is not None:
-                    sys.exit("pulse serve exited")
-                time.sleep(0.1)
+    with pulse_serve("--workers", str(args.workers), "--no-worker", PULSE_RATE_LIMIT_QUERY="1000000000") as served:
         print(f"last {args.days} days ({first} to {end}), {args.runs} runs each, one request at a time")
-        http(base, args.key, args.runs, first.isoformat(), end.isoformat())
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(60)
+        http(served.base, args.key, args.runs, first.isoformat(), end.isoformat())
     dsn = os.environ.get("BENCH_DSN")
     if dsn:
         start = datetime.combine(first, datetime.min.time(), UTC)

@@ -137,10 +137,6 @@ class Caller:
     key: KeyRecord | None = None
 
     @property
-    def is_admin_token(self) -> bool:
-        return self.key is None
-
-    @property
     def project_id(self) -> UUID | None:
         return self.project.project_id if self.project else None
 

@@ -132,41 +132,9 @@ def cmd_export_schema(_: argparse.Namespace) -> None:
     sys.stdout.write(export_sdl())
 
 
-def cmd_create_project(args: argparse.Namespace) -> None:
-    from pulse.admin import service
-    from pulse.db import commit
-    from pulse.migrate import upgrade
-    from pulse.runtime import Runtime
-
-    with services(get_settings()) as settings:
-        upgrade(settings)
-
-        async def main() -> dict[str, str]:
-            runtime = Runtime(settings)
-            try:
-                async with runtime.session() as session:
-                    project = await service.create_project(session=session, name=args.name, domain=args.domain)
-                    _, ingest = await service.create_key(session=session, project_id=project.id,
-                                                         name="Ingest", scopes=["ingest"])
-                    _, query = await service.create_key(session=session, project_id=project.id,
-                                                        name="Query", scopes=["query"])
-                    await commit(session)
-                return {"project_id": str(project.id), "ingest_key": ingest, "query_key": query}
-            finally:
-                await runtime.close()
-
-        from pulse.errors import ApiError
-
-        try:
-            created = asyncio.run(main())
-        except ApiError as exc:
-            sys.exit(f"error: {exc.message}")
-        for name, value in created.items():
-            print(f"{name}: {value}")
-
-
-def cmd_demo(args: argparse.Namespace) -> None:
-    from pulse.demo import run_demo
+def run_with_runtime(work):
+    """Migrate, then `await work(runtime)` against the configured (or embedded) servers; an API
+    error (a bad name, an unknown project) ends the command with its message."""
     from pulse.errors import ApiError
     from pulse.migrate import upgrade
     from pulse.runtime import Runtime
@@ -177,15 +145,36 @@ def cmd_demo(args: argparse.Namespace) -> None:
         async def main():
             runtime = Runtime(settings)
             try:
-                return await run_demo(runtime, visitors=args.visitors, days=args.days, project_id=args.project,
-                                      seed=args.seed, progress=True)
+                return await work(runtime)
             finally:
                 await runtime.close()
 
         try:
-            result = asyncio.run(main())
+            return asyncio.run(main())
         except ApiError as exc:
             sys.exit(f"error: {exc.message}")
+
+
+def cmd_create_project(args: argparse.Namespace) -> None:
+    from pulse.admin import service
+    from pulse.db import commit
+
+    async def create(runtime) -> dict[str, str]:
+        async with runtime.session() as session:
+            project, ingest, query = await service.create_project_with_keys(
+                session=session, name=args.name, domain=args.domain)
+            await commit(session)
+        return {"project_id": str(project.id), "ingest_key": ingest, "query_key": query}
+
+    for name, value in run_with_runtime(create).items():
+        print(f"{name}: {value}")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from pulse.demo import run_demo
+
+    result = run_with_runtime(lambda runtime: run_demo(
+        runtime, visitors=args.visitors, days=args.days, project_id=args.project, seed=args.seed, progress=True))
     print(f"Wrote {result.pageviews:,} pageviews, {result.events:,} events and {result.sessions:,} visits of "
           f"{result.visitors:,} visitors in {result.seconds:.1f} s ({result.rate:,.0f} pageviews/s).",
           file=sys.stderr)

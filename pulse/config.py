@@ -73,11 +73,6 @@ class Settings(BaseSettings):
                 return "postgresql+asyncpg://" + value[len(prefix):]
         return value
 
-    @property
-    def asyncpg_dsn(self) -> str:
-        """The database URL without SQLAlchemy's driver marker, for asyncpg and psql."""
-        assert self.database_url, "DATABASE_URL is not resolved yet"
-        return self.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
 @lru_cache

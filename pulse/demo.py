@@ -534,11 +534,8 @@ async def create_demo_project(runtime) -> tuple[UUID, str, str, str]:
     from pulse.db import commit
 
     async with runtime.session() as session:
-        project = await service.create_project(session=session, name=DEMO_NAME, domain=DEMO_DOMAIN)
-        _, ingest = await service.create_key(session=session, project_id=project.id, name="Ingest",
-                                             scopes=["ingest"])
-        _, query = await service.create_key(session=session, project_id=project.id, name="Query",
-                                            scopes=["query"])
+        project, ingest, query = await service.create_project_with_keys(
+            session=session, name=DEMO_NAME, domain=DEMO_DOMAIN)
         await commit(session)
     return project.id, project.domain, ingest, query
 

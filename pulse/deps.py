@@ -3,7 +3,7 @@ and the caller, checked against what the route declared."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -40,8 +40,8 @@ async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[As
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization")
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    header = headers.get("authorization")
     if header and header[:7].lower() == "bearer ":
         return header[7:].strip() or None
     return None
@@ -54,7 +54,7 @@ def requires(need: Need, *, bucket: str | None = None):
     async def dependency(request: Request, runtime: RuntimeDep) -> Caller:
         params = request.query_params
         caller = await runtime.access.identify(
-            key=request.headers.get("x-pulse-key") or params.get("key"), bearer=bearer_token(request),
+            key=request.headers.get("x-pulse-key") or params.get("key"), bearer=bearer_token(request.headers),
             platform=need.platform, bucket=rate_bucket)
         target = request.path_params.get("project_id") or params.get("project_id")
         if target is not None and not need.platform:

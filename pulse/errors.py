@@ -40,10 +40,6 @@ class NotFound(ApiError):
     status, code = 404, "NOT_FOUND"
 
 
-class Conflict(ApiError):
-    status, code = 409, "CONFLICT"
-
-
 class PayloadTooLarge(ApiError):
     status, code = 413, "PAYLOAD_TOO_LARGE"
 

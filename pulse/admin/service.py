@@ -128,6 +128,14 @@ async def create_project(*, session: AsyncSession, name: str, domain: str, timez
     return project
 
 
+async def create_project_with_keys(*, session: AsyncSession, name: str, domain: str) -> tuple[Project, str, str]:
+    """A project with an ingest key and a query key, for a first run: the project and both key values."""
+    project = await create_project(session=session, name=name, domain=domain)
+    _, ingest = await create_key(session=session, project_id=project.id, name="Ingest", scopes=["ingest"])
+    _, query = await create_key(session=session, project_id=project.id, name="Query", scopes=["query"])
+    return project, ingest, query
+
+
 async def list_projects(*, session: AsyncSession) -> list[Project]:
     """Every project, oldest first."""
     return list((await session.execute(select(Project).order_by(Project.created_at, Project.id))).scalars())

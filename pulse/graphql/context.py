@@ -53,7 +53,7 @@ class Context(BaseContext):
             request = self.http_request
             self._caller = asyncio.ensure_future(self.runtime.access.identify(
                 key=request.headers.get("x-pulse-key") or request.query_params.get("key"),
-                bearer=bearer_token(request), platform=need.platform))
+                bearer=bearer_token(request.headers), platform=need.platform))
         caller = await asyncio.shield(self._caller)
         if project_id is not None and not need.platform:
             scoped = self._scoped.get(str(project_id))

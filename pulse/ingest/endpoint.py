@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pulse import errors
 from pulse.auth import need
+from pulse.deps import bearer_token
 from pulse.errors import error_response
 from pulse.ingest.payloads import MAX_BODY_BYTES
 from pulse.ingest.service import Client
@@ -44,12 +45,6 @@ async def read_body(receive: Receive, headers: Headers) -> bytes:
     return b"".join(chunks)
 
 
-def bearer(headers: Headers) -> str | None:
-    value = headers.get("authorization")
-    if value and value[:7].lower() == "bearer ":
-        return value[7:].strip() or None
-    return None
-
 
 class CollectEndpoint:
     """Answers POST /api/collect itself; passes everything else to the app."""
@@ -73,7 +68,7 @@ class CollectEndpoint:
         headers = Headers(scope=scope)
         params = QueryParams(scope["query_string"])
         caller = await runtime.access.identify(key=headers.get("x-pulse-key") or params.get("key"),
-                                               bearer=bearer(headers), bucket="ingest")
+                                               bearer=bearer_token(headers), bucket="ingest")
         if "project_id" in params:
             caller = await runtime.access.scoped(caller, params["project_id"])
         runtime.access.check(caller, NEED, Action.WRITE)

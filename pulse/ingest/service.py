@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from redis.exceptions import RedisError
 
 from pulse import errors
-from pulse.auth import Caller, need
+from pulse.auth import Caller, check, need
 from pulse.ingest.buffer import IngestBuffer
 from pulse.ingest.campaigns import click_ids, extract_utm
 from pulse.ingest.geo import Geo, GeoLocator, anonymize_ip
@@ -55,8 +55,6 @@ def module_refusal(caller: Caller, item: Item) -> str | None:
 
 
 def caller_check(caller: Caller, item: Item) -> None:
-    from pulse.auth import check
-
     check(caller, _module_need(item.module), Action.WRITE)
 
 

@@ -10,7 +10,7 @@ device, geo) are the session's.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -35,7 +35,6 @@ class Session:
     # The latest pageview (ts, path), to credit time on page when the next one arrives.
     last_page: tuple[datetime, str | None] | None = None
     first_page_ts: datetime | None = None
-    is_new: bool = field(default=False)
 
     @property
     def duration(self) -> int:
@@ -90,7 +89,7 @@ def apply(sessions: list[Session], activity: Activity) -> tuple[Session, PageTim
         session = Session(
             id=activity.client_session or uuid.uuid4(), visitor_no=activity.visitor_no,
             started_at=activity.ts, ended_at=activity.ts, entry_path=None, exit_path=None,
-            pageviews=0, events=0, attrs=dict(zip(ATTRIBUTES, activity.attrs, strict=True)), is_new=True)
+            pageviews=0, events=0, attrs=dict(zip(ATTRIBUTES, activity.attrs, strict=True)))
         sessions.append(session)
     page_time = None
     if activity.is_pageview:

@@ -70,6 +70,7 @@ class ShardWriter:
         self.stream = stream_key(shard)
         self.consumer = consumer
         self.owned = False
+        self.unacked = True  # entries read under this consumer name but not acknowledged may exist
         self._renew = self.redis.register_script(_RENEW)
         self._reset_caches()
 
@@ -94,6 +95,7 @@ class ShardWriter:
             self._reset_caches()
             await self._ensure_group()
             await self._claim_abandoned()
+            self.unacked = True
         return self.owned
 
     async def release(self) -> None:
@@ -123,8 +125,11 @@ class ShardWriter:
         """Write one batch (this writer's pending entries first); return how many entries.
         `block_ms` None: do not wait for new entries."""
         size = self.runtime.settings.ingest_batch_size
-        pending = await self.streams.xreadgroup(GROUP, self.consumer, {self.stream: "0"}, count=size)
-        entries = pending[0][1] if pending else []
+        entries = []
+        if self.unacked:  # only after a takeover or a failed batch: spare a round trip otherwise
+            pending = await self.streams.xreadgroup(GROUP, self.consumer, {self.stream: "0"}, count=size)
+            entries = pending[0][1] if pending else []
+        from_pending = bool(entries)
         if not entries:
             fresh = await self.streams.xreadgroup(GROUP, self.consumer, {self.stream: ">"}, count=size,
                                                 block=block_ms)
@@ -132,9 +137,12 @@ class ShardWriter:
         emptied = [entry_id for entry_id, fields in entries if not fields]
         if emptied:  # deleted from the stream while pending: nothing to write, only to forget
             await self.streams.xack(self.stream, GROUP, *emptied)
+        more_pending = from_pending and len(entries) >= size
         entries = [(entry_id.decode(), fields) for entry_id, fields in entries if fields]
         if not entries:
+            self.unacked = more_pending
             return len(emptied)
+        self.unacked = True  # until the acknowledgement below
         await self.write(entries)
         ids = [entry_id for entry_id, _ in entries]
         async with self.streams.pipeline(transaction=False) as pipe:
@@ -142,6 +150,7 @@ class ShardWriter:
             pipe.xdel(self.stream, *ids)
             pipe.xlen(self.stream)
             *_, remaining = await pipe.execute()
+        self.unacked = more_pending
         INGEST_BACKLOG.labels(str(self.shard)).set(remaining)
         return len(entries)
 

@@ -72,6 +72,11 @@ class Totals:
         return round(self.time_on_page / self.time_on_page_views, 1) if self.time_on_page_views else 0.0
 
 
+def page(items: list, limit: int, offset: int) -> tuple[list, int]:
+    """One page of a ranked list, and the list's length (a report's `total`)."""
+    return items[offset:offset + limit], len(items)
+
+
 def total(rows: Iterable[Row]) -> Totals:
     result = Totals()
     for row in rows:

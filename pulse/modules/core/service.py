@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pulse import errors
 from pulse.query.dates import DayRange
-from pulse.query.rollups import Reader, Row, Totals, by_value, in_days, total
+from pulse.query.rollups import Reader, Row, Totals, by_value, in_days, page, total
 
 SITE = ""
 INTERVALS = ("hour", "day", "week", "month")
@@ -79,10 +79,6 @@ def _share(part: int, whole: int) -> float:
     return round(100 * part / whole, 1) if whole else 0.0
 
 
-def _page(items: list, limit: int, offset: int) -> tuple[list, int]:
-    return items[offset:offset + limit], len(items)
-
-
 async def stats(*, read: Reader, days: DayRange) -> tuple[Summary, Summary]:
     """The period's overview and the previous period of equal length."""
     previous = days.previous()
@@ -121,7 +117,7 @@ async def pages(*, read: Reader, days: DayRange, limit: int, offset: int) -> tup
     items = [Page(path, t.pageviews, t.visitors, t.avg_time_on_page)
              for path, t in by_value(await read("path", days)).items() if t.pageviews]
     items.sort(key=lambda p: (-p.views, p.path))
-    return _page(items, limit, offset)
+    return page(items, limit, offset)
 
 
 async def referrers(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[Source], int]:
@@ -129,7 +125,7 @@ async def referrers(*, read: Reader, days: DayRange, limit: int, offset: int) ->
     items = [Source(value or "(direct)", t.visitors, t.pageviews)
              for value, t in by_value(await read("source", days)).items() if t.pageviews]
     items.sort(key=lambda s: (-s.visitors, -s.pageviews, s.source))
-    return _page(items, limit, offset)
+    return page(items, limit, offset)
 
 
 async def events(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[EventCount], int]:
@@ -137,15 +133,14 @@ async def events(*, read: Reader, days: DayRange, limit: int, offset: int) -> tu
     items = [EventCount(name, t.events, t.visitors) for name, t in by_value(await read("event", days)).items()
              if t.events]
     items.sort(key=lambda e: (-e.count, e.name))
-    return _page(items, limit, offset)
+    return page(items, limit, offset)
 
 
-def _shares(site_rows: list[Row], rows: list[Row], limit: int, offset: int) -> tuple[list[Share], int]:
-    everyone = total(site_rows).visitors
+def _shares(everyone: int, rows: list[Row], limit: int, offset: int) -> tuple[list[Share], int]:
     items = [Share(value, t.visitors, _share(t.visitors, everyone))
              for value, t in by_value(rows).items() if t.pageviews]
     items.sort(key=lambda s: (-s.visitors, s.name))
-    return _page(items, limit, offset)
+    return page(items, limit, offset)
 
 
 async def breakdown(*, read: Reader, days: DayRange, dimension: str, limit: int, offset: int
@@ -154,14 +149,14 @@ async def breakdown(*, read: Reader, days: DayRange, dimension: str, limit: int,
     # Ask for both before awaiting either, so a batching reader serves them (and the other
     # reports of the request) together.
     site, rows = read(SITE, days), read(dimension, days)
-    return _shares(await site, await rows, limit, offset)
+    return _shares(total(await site).visitors, await rows, limit, offset)
 
 
 async def devices(*, read: Reader, days: DayRange, limit: int) -> dict[str, list[Share]]:
     site = read(SITE, days)
     pending = {name: read(dim, days) for name, dim in DEVICE_DIMENSIONS.items()}
-    site_rows = await site
-    return {name: _shares(site_rows, await rows, limit, 0)[0] for name, rows in pending.items()}
+    everyone = total(await site).visitors  # one union for the three breakdowns
+    return {name: _shares(everyone, await rows, limit, 0)[0] for name, rows in pending.items()}
 
 
 async def realtime(*, session: AsyncSession, project_id: UUID, now: datetime) -> int:

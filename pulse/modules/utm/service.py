@@ -15,8 +15,9 @@ from datetime import date
 
 from pulse import errors
 from pulse.ingest.campaigns import MAX_UTM_LENGTH
+from pulse.modules.core.service import Source  # the same row as the referrers report
 from pulse.query.dates import DayRange
-from pulse.query.rollups import Reader, Totals, by_value
+from pulse.query.rollups import Reader, Totals, by_value, page
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,13 +27,6 @@ class Campaign:
     pageviews: int
     bounce_rate: float
     avg_duration: float
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    source: str
-    visitors: int
-    pageviews: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +44,6 @@ class Point:
     sessions: int
 
 
-def _page(items: list, limit: int, offset: int) -> tuple[list, int]:
-    return items[offset:offset + limit], len(items)
-
-
 async def _ranked(read: Reader, dimension: str, days: DayRange) -> list[tuple[str, Totals]]:
     """The dimension's values with traffic, by visitors, then pageviews, then name."""
     groups = [(value, t) for value, t in by_value(await read(dimension, days)).items() if t.pageviews]
@@ -66,19 +56,19 @@ async def campaigns(*, read: Reader, days: DayRange, limit: int, offset: int) ->
     """Campaigns (utm_campaign) by visitors, with the bounce rate and mean duration of their sessions."""
     items = [Campaign(value, t.visitors, t.pageviews, t.bounce_rate, t.avg_duration)
              for value, t in await _ranked(read, "utm_campaign", days)]
-    return _page(items, limit, offset)
+    return page(items, limit, offset)
 
 
 async def sources(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[Source], int]:
     """UTM sources by visitors."""
     items = [Source(value, t.visitors, t.pageviews) for value, t in await _ranked(read, "utm_source", days)]
-    return _page(items, limit, offset)
+    return page(items, limit, offset)
 
 
 async def mediums(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[Medium], int]:
     """UTM mediums by visitors."""
     items = [Medium(value, t.visitors, t.pageviews) for value, t in await _ranked(read, "utm_medium", days)]
-    return _page(items, limit, offset)
+    return page(items, limit, offset)
 
 
 def source_value(utm_source: str | None) -> str:
