@@ -21,7 +21,7 @@ CoreQuery = Annotated[Caller, requires(need("core", "query"))]
 
 @router.get("/stats")
 async def stats(caller: CoreQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
-        filters: Filters = None) -> dict:
+                filters: Filters = None) -> dict:
     read, days = rest_report(caller, session, start_at, end_at, filters)
     current, previous = await service.stats(read=read, days=days)
     return {"current": asdict(current), "previous": asdict(previous)}
@@ -39,17 +39,40 @@ async def timeseries(caller: CoreQuery, session: SessionDep, start_at: StartAt =
 
 @router.get("/pages")
 async def pages(caller: CoreQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
-        filters: Filters = None,
-                limit: Limit = 10, offset: Offset = 0) -> dict:
+                filters: Filters = None, limit: Limit = 10, offset: Offset = 0) -> dict:
     read, days = rest_report(caller, session, start_at, end_at, filters)
     items, total = await service.pages(read=read, days=days, limit=limit, offset=offset)
     return {"data": [asdict(p) for p in items], "total": total}
 
 
+@router.get("/pages/entry")
+async def entry_pages(caller: CoreQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
+                      filters: Filters = None, limit: Limit = 10, offset: Offset = 0) -> dict:
+    read, days = rest_report(caller, session, start_at, end_at, filters)
+    items, total = await service.entry_pages(read=read, days=days, limit=limit, offset=offset)
+    return {"data": [asdict(p) for p in items], "total": total}
+
+
+@router.get("/pages/exit")
+async def exit_pages(caller: CoreQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
+                     filters: Filters = None, limit: Limit = 10, offset: Offset = 0) -> dict:
+    read, days = rest_report(caller, session, start_at, end_at, filters)
+    items, total = await service.exit_pages(read=read, days=days, limit=limit, offset=offset)
+    return {"data": [asdict(p) for p in items], "total": total}
+
+
+@router.get("/channels")
+async def channels(caller: CoreQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
+                   filters: Filters = None, limit: Limit = 10, offset: Offset = 0) -> dict:
+    read, days = rest_report(caller, session, start_at, end_at, filters)
+    items, total = await service.breakdown(read=read, days=days, dimension="channel", limit=limit, offset=offset)
+    return {"data": [{"channel": s.name, "visitors": s.visitors, "percentage": s.percentage} for s in items],
+            "total": total}
+
+
 @router.get("/referrers")
 async def referrers(caller: CoreQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
-        filters: Filters = None,
-                    limit: Limit = 10, offset: Offset = 0) -> dict:
+                filters: Filters = None, limit: Limit = 10, offset: Offset = 0) -> dict:
     read, days = rest_report(caller, session, start_at, end_at, filters)
     items, total = await service.referrers(read=read, days=days, limit=limit, offset=offset)
     return {"data": [asdict(s) for s in items], "total": total}
@@ -57,8 +80,7 @@ async def referrers(caller: CoreQuery, session: SessionDep, start_at: StartAt = 
 
 @router.get("/events")
 async def events(caller: CoreQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
-        filters: Filters = None,
-                 limit: Limit = 10, offset: Offset = 0) -> dict:
+                filters: Filters = None, limit: Limit = 10, offset: Offset = 0) -> dict:
     read, days = rest_report(caller, session, start_at, end_at, filters)
     items, total = await service.events(read=read, days=days, limit=limit, offset=offset)
     return {"data": [asdict(e) for e in items], "total": total}
@@ -66,8 +88,7 @@ async def events(caller: CoreQuery, session: SessionDep, start_at: StartAt = Non
 
 @router.get("/devices")
 async def devices(caller: CoreQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
-        filters: Filters = None,
-                  limit: Limit = 10) -> dict:
+                filters: Filters = None, limit: Limit = 10) -> dict:
     read, days = rest_report(caller, session, start_at, end_at, filters)
     groups = await service.devices(read=read, days=days, limit=limit)
     return {name: [asdict(s) for s in shares] for name, shares in groups.items()}
@@ -75,8 +96,7 @@ async def devices(caller: CoreQuery, session: SessionDep, start_at: StartAt = No
 
 @router.get("/geo")
 async def geo(caller: CoreQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
-        filters: Filters = None,
-              limit: Limit = 10, offset: Offset = 0) -> dict:
+                filters: Filters = None, limit: Limit = 10, offset: Offset = 0) -> dict:
     read, days = rest_report(caller, session, start_at, end_at, filters)
     items, total = await service.breakdown(read=read, days=days, dimension="country", limit=limit, offset=offset)
     return {"data": [{"country": s.name, "visitors": s.visitors, "percentage": s.percentage} for s in items],

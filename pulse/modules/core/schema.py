@@ -66,6 +66,26 @@ class CoreReports:
         return t.PageList(data=[t.Page(path=p.path, views=p.views, unique_views=p.unique_views,
                                        avg_duration=p.avg_duration) for p in items], total=total)
 
+    @strawberry.field(permission_classes=core, description="Pages sessions began on.")
+    async def entry_pages(self, info: Info, start_at: str | None = None, end_at: str | None = None,
+                          filters: list[FilterInput] | None = None, limit: int = 10,
+                          offset: int = 0) -> t.EntryPageList:
+        read, days = await _context(self, info, start_at, end_at, filters)
+        items, total = await service.entry_pages(read=read, days=days, limit=page_limit(limit),
+                                                 offset=page_offset(offset))
+        return t.EntryPageList(data=[t.EntryPage(path=p.path, entrances=p.entrances, bounce_rate=p.bounce_rate,
+                                                 avg_duration=p.avg_duration) for p in items], total=total)
+
+    @strawberry.field(permission_classes=core, description="Pages sessions ended on.")
+    async def exit_pages(self, info: Info, start_at: str | None = None, end_at: str | None = None,
+                         filters: list[FilterInput] | None = None, limit: int = 10,
+                         offset: int = 0) -> t.ExitPageList:
+        read, days = await _context(self, info, start_at, end_at, filters)
+        items, total = await service.exit_pages(read=read, days=days, limit=page_limit(limit),
+                                                offset=page_offset(offset))
+        return t.ExitPageList(data=[t.ExitPage(path=p.path, exits=p.exits, exit_rate=p.exit_rate) for p in items],
+                              total=total)
+
     @strawberry.field(permission_classes=core)
     async def referrers(self, info: Info, start_at: str | None = None, end_at: str | None = None,
         filters: list[FilterInput] | None = None,
@@ -101,6 +121,15 @@ class CoreReports:
                   offset: int = 0) -> t.ShareList:
         read, days = await _context(self, info, start_at, end_at, filters)
         items, total = await service.breakdown(read=read, days=days, dimension="country", limit=page_limit(limit),
+                                               offset=page_offset(offset))
+        return t.ShareList(data=_shares(items), total=total)
+
+    @strawberry.field(permission_classes=core,
+                      description="Visitors by channel (direct, organic search, social, email, paid, referral...).")
+    async def channels(self, info: Info, start_at: str | None = None, end_at: str | None = None,
+                       filters: list[FilterInput] | None = None, limit: int = 10, offset: int = 0) -> t.ShareList:
+        read, days = await _context(self, info, start_at, end_at, filters)
+        items, total = await service.breakdown(read=read, days=days, dimension="channel", limit=page_limit(limit),
                                                offset=page_offset(offset))
         return t.ShareList(data=_shares(items), total=total)
 

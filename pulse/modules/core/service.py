@@ -55,6 +55,21 @@ class Page:
 
 
 @dataclass(frozen=True, slots=True)
+class EntryPage:
+    path: str
+    entrances: int  # sessions that began on the page
+    bounce_rate: float
+    avg_duration: float
+
+
+@dataclass(frozen=True, slots=True)
+class ExitPage:
+    path: str
+    exits: int  # sessions that ended on the page
+    exit_rate: float  # exits per 100 views of the page
+
+
+@dataclass(frozen=True, slots=True)
 class Source:
     source: str
     visitors: int
@@ -117,6 +132,24 @@ async def pages(*, read: Reader, days: DayRange, limit: int, offset: int) -> tup
     items = [Page(path, t.pageviews, t.visitors, t.avg_time_on_page)
              for path, t in by_value(await read("path", days)).items() if t.pageviews]
     items.sort(key=lambda p: (-p.views, p.path))
+    return page(items, limit, offset)
+
+
+async def entry_pages(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[EntryPage], int]:
+    """Pages sessions began on, by sessions, with those sessions' bounce rate and mean duration."""
+    items = [EntryPage(path, t.sessions, t.bounce_rate, t.avg_duration)
+             for path, t in by_value(await read("entry_path", days)).items() if t.sessions]
+    items.sort(key=lambda p: (-p.entrances, p.path))
+    return page(items, limit, offset)
+
+
+async def exit_pages(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[ExitPage], int]:
+    """Pages sessions ended on, by sessions, with the share of the page's views that ended one."""
+    exits, views = read("exit_path", days), read("path", days)
+    views_by_path = {path: t.pageviews for path, t in by_value(await views).items()}
+    items = [ExitPage(path, t.sessions, _share(t.sessions, views_by_path.get(path, 0)))
+             for path, t in by_value(await exits).items() if t.sessions]
+    items.sort(key=lambda p: (-p.exits, p.path))
     return page(items, limit, offset)
 
 

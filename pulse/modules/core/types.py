@@ -51,6 +51,33 @@ class PageList:
 
 
 @strawberry.type
+class EntryPage:
+    path: str
+    entrances: int = strawberry.field(description="Sessions that began on the page.")
+    bounce_rate: float = strawberry.field(description="Percent of those sessions with one pageview.")
+    avg_duration: float = strawberry.field(description="Mean duration of those sessions, in seconds.")
+
+
+@strawberry.type
+class EntryPageList:
+    data: list[EntryPage]
+    total: int
+
+
+@strawberry.type
+class ExitPage:
+    path: str
+    exits: int = strawberry.field(description="Sessions that ended on the page.")
+    exit_rate: float = strawberry.field(description="Exits per 100 views of the page.")
+
+
+@strawberry.type
+class ExitPageList:
+    data: list[ExitPage]
+    total: int
+
+
+@strawberry.type
 class Source:
     source: str
     visitors: int

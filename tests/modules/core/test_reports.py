@@ -41,6 +41,31 @@ async def test_pages(dataset):
     assert paged == {"data": [{"path": "/pricing", "views": 2, "unique_views": 2, "avg_duration": 0.0}], "total": 3}
 
 
+async def test_entry_and_exit_pages(dataset):
+    entry = await rest(dataset, "/api/v1/pages/entry")
+    assert entry == {"data": [
+        {"path": "/", "entrances": 2, "bounce_rate": 50.0, "avg_duration": 90.0},
+        {"path": "/docs", "entrances": 1, "bounce_rate": 100.0, "avg_duration": 0.0},
+        {"path": "/pricing", "entrances": 1, "bounce_rate": 100.0, "avg_duration": 60.0},
+    ], "total": 3}
+    exits = await rest(dataset, "/api/v1/pages/exit", limit=2)
+    assert exits == {"data": [
+        {"path": "/pricing", "exits": 2, "exit_rate": 100.0},
+        {"path": "/", "exits": 1, "exit_rate": 50.0},
+    ], "total": 3}
+    from_google = await rest(dataset, "/api/v1/pages/entry", filter="source:is:google.com")
+    assert from_google["data"] == [{"path": "/", "entrances": 1, "bounce_rate": 0.0, "avg_duration": 180.0}]
+
+
+async def test_channels(dataset):
+    body = await rest(dataset, "/api/v1/channels")
+    assert body == {"data": [
+        {"channel": "Direct", "visitors": 2, "percentage": 66.7},
+        {"channel": "Organic Search", "visitors": 1, "percentage": 33.3},
+        {"channel": "Organic Social", "visitors": 1, "percentage": 33.3},
+    ], "total": 3}
+
+
 async def test_referrers(dataset):
     body = await rest(dataset, "/api/v1/referrers")
     assert body["data"] == [
@@ -99,6 +124,9 @@ DASHBOARD = """query($s: String, $e: String) { project {
   devices(startAt: $s, endAt: $e) { browsers { name visitors percentage } deviceTypes { name visitors } }
   geo(startAt: $s, endAt: $e) { data { name visitors percentage } }
   realtime { activeVisitors }
+  entryPages(startAt: $s, endAt: $e) { data { path entrances bounceRate avgDuration } total }
+  exitPages(startAt: $s, endAt: $e) { data { path exits exitRate } total }
+  channels(startAt: $s, endAt: $e) { data { name visitors percentage } total }
 } }"""
 
 
@@ -121,6 +149,15 @@ async def test_a_dashboard_is_one_graphql_request_with_the_rest_numbers(dataset)
     assert project["geo"]["data"] == [{"name": "US", "visitors": 3, "percentage": 100.0}]
     assert project["realtime"] == {"activeVisitors": 1}
     assert [p["pageviews"] for p in project["timeseries"]] == [3, 2]
+    entry = await rest(dataset, "/api/v1/pages/entry")
+    assert [(p["path"], p["entrances"], p["bounceRate"]) for p in project["entryPages"]["data"]] == [
+        (p["path"], p["entrances"], p["bounce_rate"]) for p in entry["data"]]
+    exits = await rest(dataset, "/api/v1/pages/exit")
+    assert [(p["path"], p["exits"], p["exitRate"]) for p in project["exitPages"]["data"]] == [
+        (p["path"], p["exits"], p["exit_rate"]) for p in exits["data"]]
+    channels = await rest(dataset, "/api/v1/channels")
+    assert [(c["name"], c["visitors"]) for c in project["channels"]["data"]] == [
+        (c["channel"], c["visitors"]) for c in channels["data"]]
 
 
 async def test_the_dashboard_request_costs_a_fixed_number_of_statements(dataset, settings):
