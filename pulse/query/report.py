@@ -13,7 +13,6 @@ from typing import Annotated
 from fastapi import Query
 from strawberry.types import Info
 
-from pulse import errors
 from pulse.auth import Caller, Need
 from pulse.modules.registry import Action
 from pulse.query.dates import DayRange, resolve
@@ -65,16 +64,3 @@ async def graphql_context(project_uuid, info: Info, need: Need, start_at: str | 
         return loader.load((project_id, dimension, span.first, span.last))
 
     return read, days
-
-
-def page_limit(limit: int) -> int:
-    """GraphQL's check of `limit` (REST routes declare the same bounds on their parameters)."""
-    if not 1 <= limit <= 1000:
-        raise errors.BadRequest("Invalid parameter: 'limit' must be between 1 and 1000.")
-    return limit
-
-
-def page_offset(offset: int) -> int:
-    if offset < 0:
-        raise errors.BadRequest("Invalid parameter: 'offset' must not be negative.")
-    return offset

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from pulse.graphql.paging import Listing
 from pulse.modules.core import service
 
 
@@ -45,9 +46,8 @@ class Page:
 
 
 @strawberry.type
-class PageList:
+class PageList(Listing):
     data: list[Page]
-    total: int
 
 
 @strawberry.type
@@ -59,9 +59,8 @@ class EntryPage:
 
 
 @strawberry.type
-class EntryPageList:
+class EntryPageList(Listing):
     data: list[EntryPage]
-    total: int
 
 
 @strawberry.type
@@ -72,9 +71,8 @@ class ExitPage:
 
 
 @strawberry.type
-class ExitPageList:
+class ExitPageList(Listing):
     data: list[ExitPage]
-    total: int
 
 
 @strawberry.type
@@ -85,9 +83,8 @@ class Source:
 
 
 @strawberry.type
-class SourceList:
+class SourceList(Listing):
     data: list[Source]
-    total: int
 
 
 @strawberry.type
@@ -98,9 +95,8 @@ class EventCount:
 
 
 @strawberry.type
-class EventList:
+class EventList(Listing):
     data: list[EventCount]
-    total: int
 
 
 @strawberry.type
@@ -118,9 +114,8 @@ class Devices:
 
 
 @strawberry.type
-class ShareList:
+class ShareList(Listing):
     data: list[Share]
-    total: int
 
 
 @strawberry.type

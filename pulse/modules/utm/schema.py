@@ -9,11 +9,12 @@ from strawberry.types import Info
 
 from pulse.auth import need
 from pulse.graphql.filters import FilterInput, to_filters
+from pulse.graphql.paging import Window
 from pulse.graphql.permissions import allow
 from pulse.modules.utm import service
 from pulse.modules.utm import types as t
 from pulse.query.dates import DayRange
-from pulse.query.report import graphql_context, page_limit, page_offset
+from pulse.query.report import graphql_context
 from pulse.query.rollups import Reader
 
 UTM = need("utm", "query")
@@ -33,34 +34,34 @@ class UtmReports:
 
     @strawberry.field(permission_classes=utm, description="Campaigns (utm_campaign) by visitors.")
     async def campaigns(self, info: Info, start_at: str | None = None, end_at: str | None = None,
-                        filters: list[FilterInput] | None = None, limit: int = 10,
-                        offset: int = 0) -> t.CampaignList:
+                        filters: list[FilterInput] | None = None, first: int = 10,
+                        after: str | None = None) -> t.CampaignList:
         read, days = await _context(self, info, start_at, end_at, filters)
-        items, total = await service.campaigns(read=read, days=days, limit=page_limit(limit),
-                                               offset=page_offset(offset))
+        window = Window.of(first, after)
+        items, total = await service.campaigns(read=read, days=days, **window.bounds)
         return t.CampaignList(data=[t.Campaign(campaign=c.campaign, visitors=c.visitors, pageviews=c.pageviews,
                                                bounce_rate=c.bounce_rate, avg_duration=c.avg_duration)
-                                    for c in items], total=total)
+                                    for c in items], **window.listing(len(items), total))
 
     @strawberry.field(permission_classes=utm, description="UTM sources by visitors.")
     async def campaign_sources(self, info: Info, start_at: str | None = None, end_at: str | None = None,
-                               filters: list[FilterInput] | None = None, limit: int = 10,
-                               offset: int = 0) -> t.UtmSourceList:
+                               filters: list[FilterInput] | None = None, first: int = 10,
+                               after: str | None = None) -> t.UtmSourceList:
         read, days = await _context(self, info, start_at, end_at, filters)
-        items, total = await service.sources(read=read, days=days, limit=page_limit(limit),
-                                             offset=page_offset(offset))
+        window = Window.of(first, after)
+        items, total = await service.sources(read=read, days=days, **window.bounds)
         return t.UtmSourceList(data=[t.UtmSource(source=s.source, visitors=s.visitors, pageviews=s.pageviews)
-                                     for s in items], total=total)
+                                     for s in items], **window.listing(len(items), total))
 
     @strawberry.field(permission_classes=utm, description="UTM mediums by visitors.")
     async def campaign_mediums(self, info: Info, start_at: str | None = None, end_at: str | None = None,
-                               filters: list[FilterInput] | None = None, limit: int = 10,
-                               offset: int = 0) -> t.UtmMediumList:
+                               filters: list[FilterInput] | None = None, first: int = 10,
+                               after: str | None = None) -> t.UtmMediumList:
         read, days = await _context(self, info, start_at, end_at, filters)
-        items, total = await service.mediums(read=read, days=days, limit=page_limit(limit),
-                                             offset=page_offset(offset))
+        window = Window.of(first, after)
+        items, total = await service.mediums(read=read, days=days, **window.bounds)
         return t.UtmMediumList(data=[t.UtmMedium(medium=m.medium, visitors=m.visitors, pageviews=m.pageviews)
-                                     for m in items], total=total)
+                                     for m in items], **window.listing(len(items), total))
 
     @strawberry.field(permission_classes=utm, description="One utm_source per day, every day of the range.")
     async def campaign_timeseries(self, info: Info, utm_source: str, start_at: str | None = None,

@@ -6,6 +6,8 @@ from datetime import date
 
 import strawberry
 
+from pulse.graphql.paging import Listing
+
 
 @strawberry.type
 class Campaign:
@@ -17,9 +19,8 @@ class Campaign:
 
 
 @strawberry.type
-class CampaignList:
+class CampaignList(Listing):
     data: list[Campaign]
-    total: int
 
 
 @strawberry.type
@@ -30,9 +31,8 @@ class UtmSource:
 
 
 @strawberry.type
-class UtmSourceList:
+class UtmSourceList(Listing):
     data: list[UtmSource]
-    total: int
 
 
 @strawberry.type
@@ -43,9 +43,8 @@ class UtmMedium:
 
 
 @strawberry.type
-class UtmMediumList:
+class UtmMediumList(Listing):
     data: list[UtmMedium]
-    total: int
 
 
 @strawberry.type

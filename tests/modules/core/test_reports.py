@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ADMIN, create_key, gql, key_header
+from tests.conftest import ADMIN, create_key, gql, gql_error, key_header
 from tests.modules.core.conftest import D1, D2, RANGE, rest
 
 
@@ -39,6 +39,32 @@ async def test_pages(dataset):
     ], "total": 3}
     paged = await rest(dataset, "/api/v1/pages", limit=1, offset=1)
     assert paged == {"data": [{"path": "/pricing", "views": 2, "unique_views": 2, "avg_duration": 0.0}], "total": 3}
+
+
+PAGE = """query($s: String, $e: String, $after: String) { project {
+  pages(startAt: $s, endAt: $e, first: 2, after: $after) { data { path } total pageInfo { endCursor hasNextPage } }
+} }"""
+
+
+async def test_graphql_lists_page_with_cursors(dataset):
+    seen, after = [], None
+    while True:
+        result = await gql(dataset["client"], PAGE, {"s": RANGE["start_at"], "e": RANGE["end_at"], "after": after},
+                           headers=dataset["query"])
+        pages = result["data"]["project"]["pages"]
+        assert pages["total"] == 3
+        seen += [p["path"] for p in pages["data"]]
+        after = pages["pageInfo"]["endCursor"]
+        if not pages["pageInfo"]["hasNextPage"]:
+            break
+    assert seen == [p["path"] for p in (await rest(dataset, "/api/v1/pages"))["data"]] == ["/", "/pricing", "/docs"]
+    past_the_end = await gql(dataset["client"], PAGE, {"s": RANGE["start_at"], "e": RANGE["end_at"], "after": after},
+                             headers=dataset["query"])
+    assert past_the_end["data"]["project"]["pages"]["pageInfo"] == {"endCursor": None, "hasNextPage": False}
+    for bad in ("nonsense", "cG9zOi0x"):  # not base64 of a position; "pos:-1"
+        result = await gql(dataset["client"], PAGE, {"after": bad}, headers=dataset["query"])
+        assert gql_error(result) == ("Invalid parameter: 'after' must be a cursor this list returned.",
+                                     "BAD_REQUEST")
 
 
 async def test_entry_and_exit_pages(dataset):

@@ -102,7 +102,7 @@ REPORTS = """query($s: String, $e: String, $src: String!) { project {
   campaignSources(startAt: $s, endAt: $e) { data { source visitors pageviews } total }
   campaignMediums(startAt: $s, endAt: $e) { data { medium visitors pageviews } total }
   campaignTimeseries(utmSource: $src, startAt: $s, endAt: $e) { date visitors pageviews sessions }
-  paged: campaigns(startAt: $s, endAt: $e, limit: 1, offset: 1) { data { campaign } total }
+  paged: campaigns(startAt: $s, endAt: $e, first: 1) { data { campaign } total pageInfo { hasNextPage } }
 } }"""
 
 
@@ -119,7 +119,8 @@ async def test_graphql_has_the_rest_numbers(dataset):
                         ("campaignMediums", "/api/v1/campaigns/mediums")):
         body = await rest(dataset, path)
         assert project[field] == {"data": [camel(row) for row in body["data"]], "total": body["total"]}
-    assert project["paged"] == {"data": [{"campaign": "product_launch"}], "total": 2}
+    first = (await rest(dataset, "/api/v1/campaigns", limit=1))["data"][0]["campaign"]
+    assert project["paged"] == {"data": [{"campaign": first}], "total": 2, "pageInfo": {"hasNextPage": True}}
     series = (await rest(dataset, "/api/v1/campaigns/timeseries", utm_source="google"))["data"]
     assert [{k: p[k] for k in ("date", "visitors", "pageviews")} for p in project["campaignTimeseries"]] == series
     assert [p["sessions"] for p in project["campaignTimeseries"]] == [2, 1]
@@ -146,8 +147,8 @@ async def test_graphql_reports_share_one_rollup_query(dataset):
 
 
 async def test_graphql_validates_like_rest(dataset):
-    result = await gql(dataset["client"], '{ project { campaigns(limit: 0) { total } } }', headers=dataset["query"])
-    assert gql_error(result) == ("Invalid parameter: 'limit' must be between 1 and 1000.", "BAD_REQUEST")
+    result = await gql(dataset["client"], '{ project { campaigns(first: 0) { total } } }', headers=dataset["query"])
+    assert gql_error(result) == ("Invalid parameter: 'first' must be between 1 and 1000.", "BAD_REQUEST")
     result = await gql(dataset["client"], '{ project { campaignTimeseries(utmSource: " ") { date } } }',
                        headers=dataset["query"])
     assert gql_error(result) == ("Invalid parameter: missing required field 'utm_source'.", "BAD_REQUEST")
