@@ -6,7 +6,8 @@
 
 Starts `pulse serve` (2 workers, no result cache exists to warm), asks each core report for the
 last `--days` days `--runs` times, one request at a time, and prints p50/p95. Then answers
-count, distinct visitors, top pages with visitors and the daily series with plain SQL over the
+count, distinct visitors, top pages with visitors and the daily series three more ways: through
+Pulse's service layer in this process (no HTTP, like for like with chDB), with plain SQL over the
 raw `pageviews` table (what makes other tools slow), and, with `--chdb`, with chDB (in-process
 ClickHouse, `pip install chdb`) over the same rows copied into a MergeTree table.
 """
@@ -94,6 +95,46 @@ async def raw_sql(dsn: str, project: str, start: datetime, end: datetime, runs: 
         await conn.close()
 
 
+async def in_process(dsn: str, project: str, first, last, runs: int) -> None:
+    """The four questions through Pulse's own service layer, without HTTP: like for like with chDB."""
+    from uuid import UUID
+
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    from pulse.modules.core import service
+    from pulse.query.dates import DayRange
+    from pulse.query.rollups import direct_reader, total
+
+    engine = create_async_engine(dsn.replace("postgresql://", "postgresql+asyncpg://", 1))
+    days = DayRange(first, last)
+
+    async def count(read):
+        return total(await read("", days)).pageviews
+
+    async def visitors(read):
+        return total(await read("", days)).visitors
+
+    questions = {
+        "count": count,
+        "distinct visitors": visitors,
+        "top pages with visitors": lambda read: service.pages(read=read, days=days, limit=10, offset=0),
+        "daily series": lambda read: service.timeseries(read=read, days=days),
+    }
+    try:
+        async with AsyncSession(engine) as session:
+            read = direct_reader(session, UUID(project))
+            for name, question in questions.items():
+                samples = []
+                for _ in range(runs):
+                    began = time.perf_counter()
+                    await question(read)
+                    samples.append((time.perf_counter() - began) * 1000)
+                    await session.rollback()
+                print(f"Pulse   {name:26s} {percentiles(samples)}")
+    finally:
+        await engine.dispose()
+
+
 async def chdb_compare(dsn: str, project: str, start: datetime, end: datetime, runs: int) -> None:
     import asyncpg
     import chdb.session
@@ -150,6 +191,7 @@ def main() -> None:
         start = datetime.combine(first, datetime.min.time(), UTC)
         stop = datetime.combine(end + timedelta(days=1), datetime.min.time(), UTC)
         raw_runs = max(3, args.runs // 4)
+        asyncio.run(in_process(dsn, args.project, first, end, args.runs))
         asyncio.run(raw_sql(dsn, args.project, start, stop, raw_runs))
         if args.chdb:
             asyncio.run(chdb_compare(dsn, args.project, start, stop, args.runs))

@@ -162,6 +162,24 @@ async def gql(client: httpx.AsyncClient, query: str, variables: dict | None = No
     return response.json()
 
 
+@asynccontextmanager
+async def sql_statements(app: Any) -> AsyncIterator[list[str]]:
+    """Every statement the app runs on PostgreSQL inside the block."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    engine = app.state.runtime.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
 def gql_error(result: dict) -> tuple[str, str]:
     """The first error's message and code."""
     assert result.get("errors"), result

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import event
-
 from pulse.graphql.schema import export_sdl
-from tests.conftest import ADMIN, create_key, create_project, gql, gql_error, make_app, serving
+from tests.conftest import ADMIN, create_key, create_project, gql, gql_error, make_app, serving, sql_statements
 
 SDL = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
 
@@ -36,17 +34,8 @@ async def test_alias_limit(client):
 
 
 async def count_statements(app, client, query: str) -> tuple[dict, list[str]]:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    engine = app.state.runtime.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    async with sql_statements(app) as statements:
         result = await gql(client, query, headers=ADMIN)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     return result, statements
 
 

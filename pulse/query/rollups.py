@@ -13,10 +13,9 @@ from datetime import date
 from uuid import UUID
 
 from pyroaring import BitMap
-from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pulse.ingest.tables import daily_rollups as r
 from pulse.query.dates import DayRange
 
 
@@ -31,7 +30,14 @@ class Row:
     events: int
     time_on_page: int
     time_on_page_views: int
-    visitors: BitMap
+    packed: bytes | BitMap  # the visitor bitmap, serialized as stored until first needed
+
+    @property
+    def visitors(self) -> BitMap:
+        # Deserialized on first use: a ranked list needs the bitmaps of the rows it shows, not all.
+        if not isinstance(self.packed, BitMap):
+            self.packed = BitMap.deserialize(self.packed)
+        return self.packed
 
 
 @dataclass(slots=True)
@@ -43,7 +49,7 @@ class Totals:
     events: int = 0
     time_on_page: int = 0
     time_on_page_views: int = 0
-    bitmaps: list[BitMap] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
 
     def add(self, row: Row) -> None:
         self.pageviews += row.pageviews
@@ -53,11 +59,14 @@ class Totals:
         self.events += row.events
         self.time_on_page += row.time_on_page
         self.time_on_page_views += row.time_on_page_views
-        self.bitmaps.append(row.visitors)
+        self.rows.append(row)
 
     @property
     def visitors(self) -> int:
-        return len(BitMap.union(*self.bitmaps)) if self.bitmaps else 0
+        """Distinct visitors: the size of the rows' union (computed on each access: keep the result)."""
+        if len(self.rows) == 1:
+            return len(self.rows[0].visitors)
+        return len(BitMap.union(*(row.visitors for row in self.rows))) if self.rows else 0
 
     @property
     def bounce_rate(self) -> float:
@@ -101,9 +110,12 @@ Request = tuple[str, date, date]
 Reader = Callable[[str, DayRange], Awaitable[list[Row]]]
 
 
-def _row(record) -> Row:
-    return Row(record.day, record.value, record.pageviews, record.sessions, record.bounces, record.duration,
-               record.events, record.time_on_page, record.time_on_page_views, BitMap.deserialize(record.visitors))
+# Plain SQL, rows unpacked by position: a dashboard reads thousands of rows (megabytes of
+# bitmaps), and a Core select's per-row result processing was a third of the request.
+_LOAD = text(
+    "SELECT day, dimension, value, pageviews, sessions, bounces, duration, events, time_on_page, "
+    "time_on_page_views, visitors FROM daily_rollups "
+    "WHERE project_id = :p AND dimension = ANY(:dimensions) AND day BETWEEN :first AND :last")
 
 
 async def load(session: AsyncSession, project_id: UUID, requests: list[Request]) -> list[list[Row]]:
@@ -111,12 +123,11 @@ async def load(session: AsyncSession, project_id: UUID, requests: list[Request])
     dimensions = sorted({dim for dim, _, _ in requests})
     first = min(f for _, f, _ in requests)
     last = max(la for _, _, la in requests)
-    stmt = (select(r.c.day, r.c.dimension, r.c.value, r.c.pageviews, r.c.sessions, r.c.bounces, r.c.duration,
-                   r.c.events, r.c.time_on_page, r.c.time_on_page_views, r.c.visitors)
-            .where(r.c.project_id == project_id, r.c.dimension.in_(dimensions), r.c.day.between(first, last)))
+    records = (await session.execute(_LOAD, {"p": project_id, "dimensions": dimensions, "first": first,
+                                             "last": last})).all()
     rows_by_dim: dict[str, list[Row]] = defaultdict(list)
-    for record in await session.execute(stmt):
-        rows_by_dim[record.dimension].append(_row(record))
+    for day, dimension, *values in records:
+        rows_by_dim[dimension].append(Row(day, *values))
     return [[row for row in rows_by_dim[dim] if f <= row.day <= la] for dim, f, la in requests]
 
 

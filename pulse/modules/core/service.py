@@ -129,10 +129,10 @@ async def timeseries(*, read: Reader, days: DayRange, interval: str = "day", hou
 
 async def pages(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[Page], int]:
     """Pages by views; a page's average duration is the time to the next pageview of its session."""
-    items = [Page(path, t.pageviews, t.visitors, t.avg_time_on_page)
-             for path, t in by_value(await read("path", days)).items() if t.pageviews]
-    items.sort(key=lambda p: (-p.views, p.path))
-    return page(items, limit, offset)
+    ranked = sorted(((path, t) for path, t in by_value(await read("path", days)).items() if t.pageviews),
+                    key=lambda item: (-item[1].pageviews, item[0]))
+    shown, count = page(ranked, limit, offset)  # distinct visitors only for the pages shown
+    return [Page(path, t.pageviews, t.visitors, t.avg_time_on_page) for path, t in shown], count
 
 
 async def entry_pages(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[EntryPage], int]:
@@ -163,10 +163,10 @@ async def referrers(*, read: Reader, days: DayRange, limit: int, offset: int) ->
 
 async def events(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[EventCount], int]:
     """Custom events by count, with the number of distinct visitors who sent each."""
-    items = [EventCount(name, t.events, t.visitors) for name, t in by_value(await read("event", days)).items()
-             if t.events]
-    items.sort(key=lambda e: (-e.count, e.name))
-    return page(items, limit, offset)
+    ranked = sorted(((name, t) for name, t in by_value(await read("event", days)).items() if t.events),
+                    key=lambda item: (-item[1].events, item[0]))
+    shown, count = page(ranked, limit, offset)
+    return [EventCount(name, t.events, t.visitors) for name, t in shown], count
 
 
 def _shares(everyone: int, rows: list[Row], limit: int, offset: int) -> tuple[list[Share], int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import pytest_asyncio
 
-from tests.conftest import ADMIN, create_key, gql, gql_error, key_header
+from tests.conftest import ADMIN, create_key, gql, gql_error, key_header, sql_statements
 from tests.modules.utm.dataset import D0, D1, D2, RANGE, campaign_dataset, new_project
 
 CAMPAIGNS = [
@@ -127,23 +127,12 @@ async def test_graphql_has_the_rest_numbers(dataset):
 
 
 async def test_graphql_reports_share_one_rollup_query(dataset):
-    from sqlalchemy import event
-
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
     variables = {"s": RANGE["start_at"], "e": RANGE["end_at"], "src": "google"}
     await gql(dataset["client"], REPORTS, variables, headers=dataset["query"])  # the key is now cached
-    engine = dataset["app"].state.runtime.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    async with sql_statements(dataset["app"]) as statements:
         result = await gql(dataset["client"], REPORTS, variables, headers=dataset["query"])
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert "errors" not in result
-    assert len(statements) == 2  # the project row, then every report's rollups at once
+    assert len(statements) == 2, statements  # the project row, then every report's rollups at once
 
 
 async def test_graphql_validates_like_rest(dataset):
