@@ -13,6 +13,7 @@ from pulse.auth import Caller, Need
 from pulse.db import commit
 from pulse.modules.registry import Action
 from pulse.runtime import Runtime
+from pulse.web.session import session_key
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -47,6 +48,15 @@ def bearer_token(headers: Mapping[str, str]) -> str | None:
     return None
 
 
+async def request_key(request: Request, runtime: Runtime, *, platform: bool = False) -> str | None:
+    """The project key a request carries: X-Pulse-Key, else ?key=, else (when no Authorization
+    header is sent either) the key of a dashboard session cookie (pulse/web/session.py)."""
+    key = request.headers.get("x-pulse-key") or request.query_params.get("key")
+    if key is None and not platform and "authorization" not in request.headers:
+        key = await session_key(request, runtime)
+    return key
+
+
 def requires(need: Need, *, bucket: str | None = None):
     """A dependency that admits only callers allowed by `need` (GET reads, other methods write)."""
     rate_bucket = bucket or ("ingest" if need.scopes == ("ingest",) else "query")
@@ -54,7 +64,7 @@ def requires(need: Need, *, bucket: str | None = None):
     async def dependency(request: Request, runtime: RuntimeDep) -> Caller:
         params = request.query_params
         caller = await runtime.access.identify(
-            key=request.headers.get("x-pulse-key") or params.get("key"), bearer=bearer_token(request.headers),
+            key=await request_key(request, runtime, platform=need.platform), bearer=bearer_token(request.headers),
             platform=need.platform, bucket=rate_bucket)
         target = request.path_params.get("project_id") or params.get("project_id")
         if target is not None and not need.platform:

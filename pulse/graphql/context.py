@@ -13,7 +13,7 @@ from strawberry.fastapi import BaseContext
 
 from pulse.auth import Caller, Need
 from pulse.db import commit
-from pulse.deps import bearer_token, get_runtime
+from pulse.deps import bearer_token, get_runtime, request_key
 from pulse.modules.registry import Action
 from pulse.runtime import Runtime
 
@@ -50,10 +50,7 @@ class Context(BaseContext):
         however many fields ask at once; project targets load in one batch; each field then
         checks its own need."""
         if self._caller is None:
-            request = self.http_request
-            self._caller = asyncio.ensure_future(self.runtime.access.identify(
-                key=request.headers.get("x-pulse-key") or request.query_params.get("key"),
-                bearer=bearer_token(request.headers), platform=need.platform))
+            self._caller = asyncio.ensure_future(self._identify(need))
         caller = await asyncio.shield(self._caller)
         if project_id is not None and not need.platform:
             scoped = self._scoped.get(str(project_id))
@@ -63,6 +60,12 @@ class Context(BaseContext):
             caller = await asyncio.shield(scoped)
         self.runtime.access.check(caller, need, action)
         return caller
+
+    async def _identify(self, need: Need) -> Caller:
+        request = self.http_request
+        return await self.runtime.access.identify(
+            key=await request_key(request, self.runtime, platform=need.platform),
+            bearer=bearer_token(request.headers), platform=need.platform)
 
     async def close(self) -> None:
         if self._session is not None:

@@ -1,0 +1,1 @@
+"""What Pulse serves to browsers: the tracking script and the dashboard."""

@@ -1,0 +1,196 @@
+"""/dashboard: the login page, the dashboard's HTML shell and its built assets, login and logout.
+
+The HTML is served here and everything else comes from GraphQL: the shell carries only what the
+server knows from the session (the project, the modules the key may read, the origin for the
+tracking snippet). The front end lives in pulse/web/dashboard/ (src/ is bundled into assets/ by
+`npm --prefix pulse/web/dashboard run build`, and the built files are checked in, so serving
+needs no Node).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import html
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from string import Template
+from urllib.parse import parse_qsl, urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from pulse import errors
+from pulse.auth import Caller, need
+from pulse.deps import RuntimeDep
+from pulse.modules.registry import MODULES, Action
+from pulse.runtime import Runtime
+from pulse.web import session
+
+router = APIRouter(include_in_schema=False)
+
+ROOT = Path(__file__).parent / "dashboard"
+ASSET_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+MAX_FORM = 4096
+# The shell's own policy: scripts and styles only from here (uPlot sizes its canvas through
+# element.style, which style-src does not govern), no framing.
+HTML_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
+
+INVALID = "That key is not valid: it may be mistyped, or it has been revoked."
+EXPIRED = "That key has expired. Ask an admin for a new key with the query scope."
+INGEST_ONLY = ("That is an ingest key: it can send data but not read it. "
+               "Log in with a key that has the query scope.")
+NO_SECRET = "The dashboard is not set up: the server needs PULSE_COOKIE_SECRET to sign sessions."
+ENDED = "Your session has ended (you logged out, it expired, or its key was revoked). Log in again."
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    body: bytes
+    gzipped: bytes
+    media_type: str
+    etag: str
+
+
+@cache
+def assets() -> dict[str, Asset]:
+    """The built assets, read once and kept compressed in memory."""
+    found = {}
+    for path in sorted((ROOT / "assets").iterdir()):
+        if path.suffix in ASSET_TYPES:
+            body = path.read_bytes()
+            found[path.name] = Asset(body, gzip.compress(body, 9, mtime=0), ASSET_TYPES[path.suffix],
+                                     '"' + hashlib.sha256(body).hexdigest()[:16] + '"')
+    return found
+
+
+@cache
+def version() -> str:
+    """One tag for the whole build: a new build gets new asset URLs, so they may be cached forever."""
+    return hashlib.sha256(b"".join(a.etag.encode() for a in assets().values())).hexdigest()[:12]
+
+
+@cache
+def _template(name: str) -> Template:
+    return Template((ROOT / "pages" / name).read_text())
+
+
+def _login_page(message: str | None = None, *, status: int = 200, next_query: str = "") -> HTMLResponse:
+    alert = f'<p class="alert" role="alert">{html.escape(message)}</p>' if message else ""
+    body = _template("login.html").substitute(version=version(), message=alert, next=html.escape(next_query))
+    return HTMLResponse(body, status_code=status, headers=HTML_HEADERS)
+
+
+def readable_modules(runtime: Runtime, caller: Caller) -> list[str]:
+    """The modules this key may read in its project: enabled, inside allowed_modules, readable.
+    The same check every route makes, so a tab shows exactly when its requests would pass."""
+    names = []
+    for name in MODULES:
+        try:
+            runtime.access.check(caller, need(name, "query"), Action.READ)
+        except errors.ApiError:
+            continue
+        names.append(name)
+    return names
+
+
+def _app_page(request: Request, runtime: Runtime, caller: Caller) -> HTMLResponse:
+    project = caller.project
+    boot = {"project": {"id": str(project.project_id), "domain": project.domain, "timezone": project.timezone},
+            "modules": readable_modules(runtime, caller), "origin": str(request.base_url).rstrip("/")}
+    # JSON inside <script>: escape "<" so no value can close the element.
+    data = json.dumps(boot, separators=(",", ":")).replace("<", "\\u003c")
+    body = _template("app.html").substitute(version=version(), domain=html.escape(project.domain), boot=data)
+    return HTMLResponse(body, headers=HTML_HEADERS)
+
+
+def _safe_query(raw: str) -> str:
+    """The dashboard's own query string (range, filters), re-encoded: a redirect never leaves /dashboard."""
+    query = urlencode(parse_qsl(raw.lstrip("?"), keep_blank_values=False))
+    return "?" + query if query else ""
+
+
+def _same_origin(request: Request) -> bool:
+    """Login and logout are plain form posts: refuse them from another site's page."""
+    origin = request.headers.get("origin")
+    return origin is None or origin == str(request.base_url).rstrip("/")
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+async def dashboard(request: Request, runtime: RuntimeDep) -> Response:
+    """The dashboard for a live session, else the login page (which keeps the query, so a shared
+    link lands on its view after logging in)."""
+    next_query = _safe_query(request.url.query)
+    if session.COOKIE not in request.cookies:
+        return _login_page(next_query=next_query)
+    try:
+        key = await session.session_key(request, runtime)
+        caller = await runtime.access.identify(key=key, bearer=None)
+        runtime.access.check(caller, need("core", "query"), Action.READ)
+    except (errors.Unauthorized, errors.Forbidden):
+        response = _login_page(ENDED, status=401, next_query=next_query)
+        session.clear(request, response)
+        return response
+    return _app_page(request, runtime, caller)
+
+
+@router.post("/dashboard/login")
+async def login(request: Request, runtime: RuntimeDep) -> Response:
+    body = await request.body()
+    if len(body) > MAX_FORM:
+        raise errors.PayloadTooLarge("The login form is too large.")
+    form = dict(parse_qsl(body.decode("utf-8", "replace")))
+    next_query = _safe_query(form.get("next", ""))
+    if not _same_origin(request):
+        return _login_page("Log in from this server's own login page.", status=403)
+    if not runtime.settings.cookie_secret:
+        return _login_page(NO_SECRET, status=503, next_query=next_query)
+    key = form.get("key", "").strip()
+    if not key:
+        return _login_page("Enter a query API key.", status=400, next_query=next_query)
+    try:
+        caller = await runtime.access.identify(key=key, bearer=None)
+        if caller.key is None:  # identify() takes a key; this guards the invariant, not a user error
+            raise errors.Unauthorized(errors.INVALID_KEY)
+        runtime.access.check(caller, need("core", "query"), Action.READ)
+    except errors.Unauthorized as exc:
+        return _login_page(EXPIRED if exc.message == errors.EXPIRED_KEY else INVALID, status=401,
+                           next_query=next_query)
+    except errors.Forbidden as exc:
+        readable = caller.key.scopes & {"query", "admin"}
+        return _login_page(exc.message if readable else INGEST_ONLY, status=403, next_query=next_query)
+    response = RedirectResponse("/dashboard" + next_query, status_code=303)
+    await session.start(runtime, request, response, key=key, project_id=str(caller.project_id))
+    return response
+
+
+@router.post("/dashboard/logout")
+async def logout(request: Request, runtime: RuntimeDep) -> Response:
+    if not _same_origin(request):
+        raise errors.Forbidden("Log out from the dashboard itself.")
+    response = RedirectResponse("/dashboard", status_code=303)
+    await session.end(runtime, request, response)
+    return response
+
+
+@router.get("/dashboard/assets/{name}")
+async def asset(name: str, request: Request) -> Response:
+    found = assets().get(name)
+    if found is None:
+        raise errors.NotFound(f"Asset '{name}' not found.")
+    headers = {"ETag": found.etag, "Vary": "Accept-Encoding", "X-Content-Type-Options": "nosniff",
+               # versioned URLs (?v=) change with every build, so a browser may keep each one
+               "Cache-Control": "public, max-age=31536000, immutable"}
+    if request.headers.get("if-none-match") == found.etag:
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(found.gzipped, media_type=found.media_type, headers={**headers, "Content-Encoding": "gzip"})
+    return Response(found.body, media_type=found.media_type, headers=headers)

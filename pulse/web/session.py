@@ -1,0 +1,149 @@
+"""Dashboard sessions: a cookie signed with PULSE_COOKIE_SECRET that stands in for the query key.
+
+The cookie carries the key itself, its project, a session id and an expiry, signed with
+HMAC-SHA256. Every request re-identifies the key through the usual access control, so a revoked
+or expired key ends the session on the next request. The session id lives in Redis until the
+cookie expires; logout deletes it, so a copy of the cookie is worthless afterwards.
+
+CSRF: the cookie is SameSite=Lax and HttpOnly, and it is accepted only on reads (GET, HEAD) and
+on POST /graphql with a JSON body. A cross-site page can neither send a JSON POST without a CORS
+preflight (which only ALLOWED_ORIGINS pass) nor read what a cross-site GET returns. Lax rather
+than Strict so a shared dashboard link opened from another site (mail, chat) keeps the session.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from redis.exceptions import RedisError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from pulse import errors
+
+if TYPE_CHECKING:
+    from pulse.runtime import Runtime
+
+COOKIE = "pulse_session"
+MAX_AGE = 7 * 24 * 3600  # a week; then the key must be typed again
+SESSION_ENDED = "Your dashboard session has ended. Log in again at /dashboard."
+_CONTEXT = b"pulse.dashboard.session.v1"  # binds the signature to this use of the secret
+_READS = frozenset({"GET", "HEAD"})
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    key: str
+    project_id: str
+    sid: str
+    expires: int  # unix seconds
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _signature(secret: str, payload: str) -> str:
+    return _b64(hmac.new(secret.encode(), _CONTEXT + b"." + payload.encode(), hashlib.sha256).digest())
+
+
+def sign(session: Session, secret: str) -> str:
+    payload = _b64(json.dumps({"k": session.key, "p": session.project_id, "s": session.sid,
+                               "x": session.expires}, separators=(",", ":")).encode())
+    return f"{payload}.{_signature(secret, payload)}"
+
+
+def verify(value: str, secret: str, *, now: float | None = None) -> Session | None:
+    """The session a cookie holds, or None when it is forged, altered, malformed or expired."""
+    payload, _, signature = value.partition(".")
+    if not signature or not hmac.compare_digest(signature, _signature(secret, payload)):
+        return None
+    try:
+        data = json.loads(_unb64(payload))
+        session = Session(str(data["k"]), str(data["p"]), str(data["s"]), int(data["x"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+    return session if session.expires > (time.time() if now is None else now) else None
+
+
+def _redis_key(project_id: str, sid: str) -> str:
+    return f"pulse:{{{project_id}}}:dashboard_session:{sid}"
+
+
+async def start(runtime: Runtime, request: Request, response: Response, *, key: str, project_id: str) -> None:
+    """Open a session for a key already checked, and set its cookie on `response`."""
+    session = Session(key, project_id, secrets.token_urlsafe(18), int(time.time()) + MAX_AGE)
+    try:
+        await runtime.redis.set(_redis_key(project_id, session.sid), "1", ex=MAX_AGE)
+    except (RedisError, OSError) as exc:
+        raise errors.Unavailable("Service temporarily unavailable: Redis is unreachable.") from exc
+    # Secure when the request came over HTTPS; behind a proxy, uvicorn derives the scheme from
+    # X-Forwarded-Proto only for PULSE_TRUSTED_PROXIES, so a client cannot fake it.
+    response.set_cookie(COOKIE, sign(session, _secret(runtime)), max_age=MAX_AGE, path="/", httponly=True,
+                        samesite="lax", secure=request.url.scheme == "https")
+
+
+async def end(runtime: Runtime, request: Request, response: Response) -> None:
+    """Log out: forget the session (so the old cookie is refused from now on) and clear the cookie."""
+    session = _cookie_session(request, runtime)
+    if session is not None:
+        try:
+            await runtime.redis.delete(_redis_key(session.project_id, session.sid))
+        except (RedisError, OSError) as exc:
+            raise errors.Unavailable("Service temporarily unavailable: Redis is unreachable.") from exc
+    clear(request, response)
+
+
+def clear(request: Request, response: Response) -> None:
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=request.url.scheme == "https")
+
+
+def _secret(runtime: Runtime) -> str:
+    secret = runtime.settings.cookie_secret
+    if not secret:
+        raise errors.Unavailable("Dashboard sessions need PULSE_COOKIE_SECRET to be set.")
+    return secret
+
+
+def _cookie_session(request: Request, runtime: Runtime) -> Session | None:
+    value = request.cookies.get(COOKIE)
+    secret = runtime.settings.cookie_secret
+    if not value or not secret:
+        return None
+    return verify(value, secret)
+
+
+def accepts_cookie(request: Request) -> bool:
+    """Reads anywhere, and GraphQL's JSON POST (see the module docstring on CSRF)."""
+    if request.method in _READS:
+        return True
+    return (request.method == "POST" and request.url.path == "/graphql"
+            and request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json")
+
+
+async def session_key(request: Request, runtime: Runtime) -> str | None:
+    """The key of the request's dashboard session; None without a session cookie. A cookie that is
+    forged, expired or logged out is an error rather than no credential, so the message says why."""
+    if COOKIE not in request.cookies or not accepts_cookie(request):
+        return None
+    session = _cookie_session(request, runtime)
+    if session is None:
+        raise errors.Unauthorized(SESSION_ENDED)
+    try:
+        alive = await runtime.redis.exists(_redis_key(session.project_id, session.sid))
+    except (RedisError, OSError) as exc:
+        raise errors.Unavailable("Service temporarily unavailable: Redis is unreachable.") from exc
+    if not alive:
+        raise errors.Unauthorized(SESSION_ENDED)
+    return session.key
