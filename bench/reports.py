@@ -18,11 +18,13 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import statistics
 import tempfile
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from serving import pulse_serve
 
@@ -62,10 +64,22 @@ def http(base: str, key: str, runs: int, start: str, end: str) -> None:
         url = f"{base}{path}?start_at={start}&end_at={end}"
         samples = [timed(urllib.request.Request(url, headers={"X-Pulse-Key": key})) for _ in range(runs)]
         print(f"GET {path:28s} {percentiles(samples)}")
-    body = json.dumps({"query": DASHBOARD, "variables": {"s": start, "e": end}}).encode()
-    samples = [timed(urllib.request.Request(f"{base}/graphql", data=body, headers={
-        "X-Pulse-Key": key, "Content-Type": "application/json"})) for _ in range(runs)]
-    print(f"POST /graphql (whole dashboard)   {percentiles(samples)}")
+    requests = {
+        "stats to realtime": {"query": DASHBOARD, "variables": {"s": start, "e": end}},
+        "/dashboard overview": {"query": overview_query(), "variables": {
+            "startAt": start, "endAt": end, "interval": "day", "rows": 10, "utm": True, "filters": []}},
+    }
+    for name, request in requests.items():
+        body = json.dumps(request).encode()
+        samples = [timed(urllib.request.Request(f"{base}/graphql", data=body, headers={
+            "X-Pulse-Key": key, "Content-Type": "application/json"})) for _ in range(runs)]
+        print(f"POST /graphql ({name:19s}) {percentiles(samples)}")
+
+
+def overview_query() -> str:
+    """The very request the web dashboard's overview sends (pulse/web/dashboard/src/views/overview.js)."""
+    source = (Path(__file__).parents[1] / "pulse/web/dashboard/src/views/overview.js").read_text()
+    return re.search(r"const REPORT = `(.*?)`;", source, re.S).group(1)
 
 
 RAW = {

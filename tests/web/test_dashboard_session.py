@@ -10,13 +10,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import event
 from starlette.requests import Request
 
 from pulse.web import session
 from pulse.web.dashboard import ENDED, EXPIRED, INGEST_ONLY, INVALID, NO_SECRET
 from tests.browser import poll
-from tests.conftest import ADMIN, create_key, create_project, gql, key_header, make_app, serving
+from tests.conftest import ADMIN, create_key, create_project, gql, key_header, make_app, serving, sql_statements
 
 SECRET = "test-cookie-secret"  # the `settings` fixture's PULSE_COOKIE_SECRET
 OVERVIEW_JS = Path(__file__).parents[2] / "pulse/web/dashboard/src/views/overview.js"
@@ -242,14 +241,8 @@ async def test_one_graphql_request_serves_the_whole_overview(app, client, keys, 
     cookie = await cookie_of(client, keys["query"])
     variables = {"startAt": "2026-01-01", "endAt": "2026-01-31", "interval": "day", "rows": 10, "utm": True,
                  "filters": filters}
-    seen: list[str] = []
-    engine = app.state.runtime.engine.sync_engine
-    listener = lambda conn, cursor, statement, *args: seen.append(statement)  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    async with sql_statements(app) as seen:
         result = await gql(client, query, variables, headers=jar(cookie))
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
     assert "errors" not in result, result
     project = result["data"]["project"]
     assert set(project) == {"stats", "timeseries", "pages", "entryPages", "exitPages", "referrers", "channels",
