@@ -88,6 +88,10 @@ Per type (`Item.data`):
                    `recording_id` / `session_id` is required. `seq` is the chunk's sequence
                    number (integer >= 0, default 0) for ordering and de-duplication;
                    `is_complete` marks the last chunk.
+  engagement       None (common fields only). The visitor is still on `path` at `timestamp`:
+                   the tracking script sends one when a page is hidden (tab switched, closed),
+                   so the time spent on a session's last page counts in its duration. It
+                   extends the session and is stored nowhere else; it is not an event.
 
 Every struct here is a msgspec Struct, so an Item can be handed to a queue and read back with
 `msgspec.msgpack.Decoder(Item)` (the `data` structs are tagged by `kind`).
@@ -142,6 +146,7 @@ PAYLOAD_MODULES: Final[dict[str, str]] = {
     "click_event": "heatmaps",
     "survey_response": "surveys",
     "replay": "session_replay",
+    "engagement": "core",
 }
 PAYLOAD_TYPES: Final = tuple(PAYLOAD_MODULES)
 
@@ -717,6 +722,7 @@ _PARSERS: Final = {
     "pageview": None, "screen": None, "event": _event, "identify": _identify, "web_vital": _web_vital,
     "scroll_depth": _scroll_depth, "search_query": _search_query, "outlink": _outlink, "js_error": _js_error,
     "log": _log, "click_event": _click, "survey_response": _survey_response, "replay": _replay,
+    "engagement": None,
 }
 assert _PARSERS.keys() == PAYLOAD_MODULES.keys()
 

@@ -58,11 +58,12 @@ def client_session_uuid(project_id: UUID, visitor_no: int, client_id: str) -> UU
 
 @dataclass(slots=True)
 class Activity:
-    """A pageview or event, as sessionization sees it."""
+    """A pageview, event or engagement ping, as sessionization sees it."""
 
     ts: datetime
     visitor_no: int
     is_pageview: bool
+    is_event: bool
     path: str | None
     attrs: tuple[str | None, ...]  # values of ATTRIBUTES, in order
     client_session: UUID | None = None
@@ -105,7 +106,7 @@ def apply(sessions: list[Session], activity: Activity) -> tuple[Session, PageTim
                 page_time = PageTime(prev_ts, prev_path, int((activity.ts - prev_ts).total_seconds()))
             session.last_page = (activity.ts, activity.path)
             session.exit_path = activity.path
-    else:
+    elif activity.is_event:
         session.events += 1
     session.started_at = min(session.started_at, activity.ts)
     session.ended_at = max(session.ended_at, activity.ts)

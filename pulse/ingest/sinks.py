@@ -18,7 +18,7 @@ from pulse.ingest.rollups import local_day
 from pulse.ingest.sessionize import ATTRIBUTES, Session
 
 PAGEVIEW_TYPES = frozenset({"pageview", "screen"})
-SESSION_TYPES = PAGEVIEW_TYPES | {"event"}
+SESSION_TYPES = PAGEVIEW_TYPES | {"event", "engagement"}  # activity that joins and extends sessions
 _json = msgspec.json.encode
 
 

@@ -308,6 +308,7 @@ class ShardWriter:
             visitor_no = numbers[r.visitor_id]
             activity = Activity(
                 ts=to_datetime(r.ts), visitor_no=visitor_no, is_pageview=r.type in sinks.PAGEVIEW_TYPES,
+                is_event=r.type == "event",
                 path=r.path, attrs=sinks.origin_of(r),
                 client_session=client_session_uuid(project_id, visitor_no, r.session) if r.session else None)
             session, page_time = apply(known[visitor_no], activity)

@@ -67,6 +67,7 @@ def shaped(type_: str, fields: dict[str, Any], **top: Any) -> dict[str, Any]:
 
 CASES: list[tuple[str, dict[str, Any], Any]] = [
     ("pageview", {"path": "/pricing", "title": "Pricing - Acme Corp"}, None),
+    ("engagement", {"path": "/pricing"}, None),
     ("screen", {"name": "Home"}, ScreenData("Home")),
     ("event", {"name": "add_to_cart", "data": {"quantity": 2}, "revenue_amount": 59.98, "revenue_currency": "USD"},
      EventData("add_to_cart", {"quantity": 2}, Decimal("59.98"), "USD")),
@@ -542,7 +543,7 @@ def test_replay_errors(fields: dict[str, Any], message: str) -> None:
 def test_unknown_and_missing_type() -> None:
     assert error({"type": "foo"}) == (
         "Invalid request body: unknown payload type 'foo'. Valid types: pageview, screen, event, identify, "
-        "web_vital, scroll_depth, search_query, outlink, js_error, log, click_event, survey_response, replay.")
+        "web_vital, scroll_depth, search_query, outlink, js_error, log, click_event, survey_response, replay, engagement.")
     assert error({"type": "x" * 100}).startswith("Invalid request body: unknown payload type '" + "x" * 40 + "...'.")
     assert error({"path": "/"}) == "Invalid request body: missing required field 'type'."
     assert error({"type": None, "path": "/"}) == "Invalid request body: missing required field 'type'."
@@ -802,7 +803,7 @@ def test_nul_in_one_batch_item_only_fails_that_item() -> None:
 
 def test_payload_modules() -> None:
     assert set(PAYLOAD_MODULES) == set(PAYLOAD_TYPES)
-    assert len(PAYLOAD_TYPES) == 13
+    assert len(PAYLOAD_TYPES) == 14
     assert set(PAYLOAD_MODULES.values()) <= set(MODULES)
     assert PAYLOAD_MODULES["event"] == "core" and PAYLOAD_MODULES["replay"] == "session_replay"
     assert one({"type": "click_event", "x": 1, "y": 1}).module == "heatmaps"

@@ -102,6 +102,20 @@ async def test_events_count_in_the_session_and_rollups(client, app, site):
     assert event_rollup == [{"events": 1}]
 
 
+async def test_an_engagement_ping_extends_the_session_and_is_no_event(client, app, site):
+    await send(client, site, (0, "/"))
+    response = await client.post("/api/collect", headers=site["headers"], json={
+        "type": "engagement", "path": "/", "visitor_id": "v1", "timestamp": at(4)})
+    assert response.status_code == 200, response.text
+    await drain(app)
+    session = (await rows(app, "SELECT pageviews, events, duration, is_bounce FROM sessions WHERE project_id = :p",
+                          p=site["id"]))[0]
+    # Still a bounce (one pageview), but four minutes were spent on it.
+    assert session == {"pageviews": 1, "events": 0, "duration": 240, "is_bounce": True}
+    assert await site_rollup(app, site) == {"pageviews": 1, "sessions": 1, "bounces": 1, "duration": 240}
+    assert await rows(app, "SELECT count(*) AS n FROM events WHERE project_id = :p", p=site["id"]) == [{"n": 0}]
+
+
 async def test_time_on_page_is_credited_to_the_previous_page(client, app, site):
     await send(client, site, (0, "/a"), (3, "/b"))
     await drain(app)
