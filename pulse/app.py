@@ -26,13 +26,14 @@ from pulse.observability import ObservabilityMiddleware
 from pulse.ops import router as ops_router
 from pulse.privacy import rest as privacy_rest
 from pulse.runtime import Runtime
+from pulse.web import dashboard, script
 
 # Routes the tracking script calls from a customer's own site: any origin may call them; the
 # ingest key decides what is accepted (the project's domain only marks self-referrals).
-PUBLIC_PATHS = ("/api/collect", "/api/script.js")
+PUBLIC_PATHS = ("/api/collect", *script.SCRIPT_PATHS)
 
 REST_ROUTERS = [ops_router, admin_rest.router, privacy_rest.router, core_rest.router, utm_rest.router,
-                exports_rest.router]
+                exports_rest.router, dashboard.router, script.router]
 
 
 class Cors:

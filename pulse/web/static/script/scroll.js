@@ -1,0 +1,1 @@
+(()=>{function r(t){let s=document.documentElement,e=0,o=()=>{let n=s.scrollHeight;e=Math.max(e,n?Math.min(100,(scrollY+innerHeight)/n*100):100)};addEventListener("scroll",o,{passive:!0}),t.on("leave",()=>{o(),t.send("scroll_depth",{max_depth:Math.round(e)})}),t.on("page",()=>e=0),o()}var l=window.pulse&&window.pulse.t;l&&r(l);})();

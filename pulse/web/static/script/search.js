@@ -1,0 +1,1 @@
+(()=>{function c(r){let o="",a=()=>{let e=(new URLSearchParams(location.search).get(r.o.searchParam||"q")||"").trim().slice(0,500);e&&e!=o&&r.send("search_query",{query:e}),o=e};r.on("page",a),a()}var t=window.pulse&&window.pulse.t;t&&c(t);})();
