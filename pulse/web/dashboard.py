@@ -9,11 +9,9 @@ needs no Node).
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import html
 import json
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from string import Template
@@ -28,11 +26,11 @@ from pulse.deps import RuntimeDep
 from pulse.modules.registry import MODULES, Action
 from pulse.runtime import Runtime
 from pulse.web import session
+from pulse.web.assets import MEDIA_TYPES, Asset
 
 router = APIRouter(include_in_schema=False)
 
 ROOT = Path(__file__).parent / "dashboard"
-ASSET_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 MAX_FORM = 4096
 # The shell's own policy: scripts and styles only from here (uPlot sizes its canvas through
 # element.style, which style-src does not govern), no framing.
@@ -52,24 +50,10 @@ NO_SECRET = "The dashboard is not set up: the server needs PULSE_COOKIE_SECRET t
 ENDED = "Your session has ended (you logged out, it expired, or its key was revoked). Log in again."
 
 
-@dataclass(frozen=True, slots=True)
-class Asset:
-    body: bytes
-    gzipped: bytes
-    media_type: str
-    etag: str
-
-
 @cache
 def assets() -> dict[str, Asset]:
     """The built assets, read once and kept compressed in memory."""
-    found = {}
-    for path in sorted((ROOT / "assets").iterdir()):
-        if path.suffix in ASSET_TYPES:
-            body = path.read_bytes()
-            found[path.name] = Asset(body, gzip.compress(body, 9, mtime=0), ASSET_TYPES[path.suffix],
-                                     '"' + hashlib.sha256(body).hexdigest()[:16] + '"')
-    return found
+    return {path.name: Asset.read(path) for path in sorted((ROOT / "assets").iterdir()) if path.suffix in MEDIA_TYPES}
 
 
 @cache
@@ -186,11 +170,5 @@ async def asset(name: str, request: Request) -> Response:
     found = assets().get(name)
     if found is None:
         raise errors.NotFound(f"Asset '{name}' not found.")
-    headers = {"ETag": found.etag, "Vary": "Accept-Encoding", "X-Content-Type-Options": "nosniff",
-               # versioned URLs (?v=) change with every build, so a browser may keep each one
-               "Cache-Control": "public, max-age=31536000, immutable"}
-    if request.headers.get("if-none-match") == found.etag:
-        return Response(status_code=304, headers=headers)
-    if "gzip" in request.headers.get("accept-encoding", ""):
-        return Response(found.gzipped, media_type=found.media_type, headers={**headers, "Content-Encoding": "gzip"})
-    return Response(found.body, media_type=found.media_type, headers=headers)
+    # versioned URLs (?v=) change with every build, so a browser may keep each one
+    return found.response(request, "public, max-age=31536000, immutable")
