@@ -543,7 +543,8 @@ def test_replay_errors(fields: dict[str, Any], message: str) -> None:
 def test_unknown_and_missing_type() -> None:
     assert error({"type": "foo"}) == (
         "Invalid request body: unknown payload type 'foo'. Valid types: pageview, screen, event, identify, "
-        "web_vital, scroll_depth, search_query, outlink, js_error, log, click_event, survey_response, replay, engagement.")
+        "web_vital, scroll_depth, search_query, outlink, js_error, log, click_event, survey_response, replay, "
+        "engagement.")
     assert error({"type": "x" * 100}).startswith("Invalid request body: unknown payload type '" + "x" * 40 + "...'.")
     assert error({"path": "/"}) == "Invalid request body: missing required field 'type'."
     assert error({"type": None, "path": "/"}) == "Invalid request body: missing required field 'type'."
