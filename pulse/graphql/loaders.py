@@ -8,14 +8,18 @@ from typing import TYPE_CHECKING
 from aiodataloader import DataLoader
 
 from pulse.admin.loaders import load_keys_by_project, load_modules_by_project
+from pulse.query.dates import DayRange
 
 if TYPE_CHECKING:
+    from pulse.auth import ProjectAccess
     from pulse.graphql.context import Context
+    from pulse.query.filters import Filter
 
 
 class Loaders:
     def __init__(self, context: Context) -> None:
         self.context = context
+        self._filtered: dict[tuple, DataLoader] = {}
 
     def _loader(self, batch_load) -> DataLoader:
         return DataLoader(partial(batch_load, self.context))
@@ -36,6 +40,21 @@ class Loaders:
             return await load_batch(self.context.session, list(keys))
 
         return DataLoader(load)
+
+    def filtered_rollups(self, project: ProjectAccess, filters: tuple[Filter, ...]) -> DataLoader:
+        """(dimension, first day, last day) -> rows computed from the raw tables with `filters`:
+        the reports of a filtered dashboard that need the same rows (the whole site's, mostly)
+        share one computation."""
+        key = (project.project_id, filters)
+        if key not in self._filtered:
+            from pulse.query.raw import compute
+
+            async def load(keys):
+                return [await compute(self.context.session, project, list(filters), dimension, DayRange(first, last))
+                        for dimension, first, last in keys]
+
+            self._filtered[key] = DataLoader(load)
+        return self._filtered[key]
 
     @cached_property
     def modules_by_project(self) -> DataLoader:

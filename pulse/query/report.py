@@ -53,9 +53,12 @@ async def graphql_context(project_uuid, info: Info, need: Need, start_at: str | 
     caller = await info.context.authorize(need, project_uuid, Action.READ)
     days = days_for(caller, start_at, end_at)
     if filters:
-        from pulse.query.raw import filtered_reader
+        filtered = info.context.loaders.filtered_rollups(caller.project, tuple(filters))
 
-        return filtered_reader(info.context.session, caller.project, filters), days
+        def read(dimension: str, span: DayRange) -> Awaitable[list[Row]]:
+            return filtered.load((dimension, span.first, span.last))
+
+        return read, days
     loader = info.context.loaders.rollups
     project_id = caller.project_id
 
