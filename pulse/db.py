@@ -36,7 +36,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=0,
         # UTC sessions: partition bounds and date literals must not depend on the server's zone.
-        connect_args={"server_settings": {"application_name": "pulse", "timezone": "UTC"}},
+        # work_mem: a filtered report sorts and hashes a month of raw rows, and the default 4MB
+        # sends those to disk; a connection uses it a few times over at most.
+        connect_args={"server_settings": {"application_name": "pulse", "timezone": "UTC", "work_mem": "32MB"}},
     )
 
 

@@ -52,21 +52,32 @@ class _Sql:
         return f"{column} ~ {self.bind(value)}"
 
 
-def _session_filters(sql: _Sql, filters: list[Filter], session: str) -> list[str]:
-    """Conditions on a session row (aliased `session`), including those reached through it."""
+def _session_filters(sql: _Sql, filters: list[Filter], session: str, *, started: bool = False) -> list[str]:
+    """Conditions on a session row (aliased `session`), including those reached through it.
+    `started`: the sessions all began in the range, so their pageviews and events cannot be
+    older than its start (which prunes older partitions from the lookups)."""
+    since = " AND {alias}.ts >= :start" if started else ""
     conditions = []
     for f in filters:
         if f.dimension in PAGE_DIMENSIONS:
             conditions.append(
-                f"EXISTS (SELECT 1 FROM pageviews fp WHERE fp.project_id = :p AND fp.session_id = {session}.id "
-                f"AND {sql.condition('fp.' + f.dimension, f)})")
+                f"EXISTS (SELECT 1 FROM pageviews fp WHERE fp.project_id = :p AND fp.session_id = {session}.id"
+                f"{since.format(alias='fp')} AND {sql.condition('fp.' + f.dimension, f)})")
         elif f.dimension in EVENT_DIMENSIONS:
             conditions.append(
-                f"EXISTS (SELECT 1 FROM events fe WHERE fe.project_id = :p AND fe.session_id = {session}.id "
-                f"AND {sql.condition('fe.name', f)})")
+                f"EXISTS (SELECT 1 FROM events fe WHERE fe.project_id = :p AND fe.session_id = {session}.id"
+                f"{since.format(alias='fe')} AND {sql.condition('fe.name', f)})")
         else:
             conditions.append(sql.condition(f"{session}.{f.dimension}", f))
     return conditions
+
+
+def _session_join(activity: str, conditions: list[str]) -> str:
+    """Join the sessions of `activity` rows (pageviews or events of the range). The bounds are
+    implied (such a session began before the range ended and ended after it began) but they
+    keep the planner from probing the index once per session of all time."""
+    return (f" JOIN sessions s ON s.project_id = :p AND s.id = {activity}.session_id AND s.started_at < :end "
+            f"AND s.ended_at >= :start{_and(conditions)}")
 
 
 def _value(dimension: str, page: str, session: str) -> str:
@@ -97,19 +108,22 @@ async def compute(session: AsyncSession, project: ProjectAccess, filters: list[F
 
     if dimension in ("", "path", "hostname", *ORIGIN):
         sql = _Sql()
-        page_conditions = [sql.condition(f"pv.{f.dimension}", f) for f in filters if f.dimension in PAGE_DIMENSIONS]
-        other = [f for f in filters if f.dimension not in PAGE_DIMENSIONS]
+        page_filters = [f for f in filters if f.dimension in PAGE_DIMENSIONS]
+        session_conditions = _session_filters(sql, [f for f in filters if f.dimension not in PAGE_DIMENSIONS], "s")
         timed = dimension == "path"  # a page's time is the gap to the session's next pageview
+        # The session row only when a filter or the reported value needs it: joining millions of
+        # pageviews to their sessions is most of a filtered report's cost.
+        join = _session_join("p", session_conditions) if session_conditions or dimension in ORIGIN else ""
         next_ts = "lead(p.ts) OVER (PARTITION BY p.session_id ORDER BY p.ts)" if timed else "NULL::timestamptz"
         statement = (
-            "WITH pv AS (SELECT p.ts, p.visitor_no, p.session_id, p.path, p.hostname, "
-            f"{next_ts} AS next_ts FROM pageviews p WHERE p.project_id = :p AND p.ts >= :start AND p.ts < :end) "
-            f"SELECT (pv.ts AT TIME ZONE :tz)::date AS day, {_value(dimension, 'pv', 's')} AS value, "
-            "count(*) AS pageviews, array_agg(DISTINCT pv.visitor_no) AS visitors, "
+            f"SELECT (pv.ts AT TIME ZONE :tz)::date AS day, pv.value, count(*) AS pageviews, "
+            "array_agg(DISTINCT pv.visitor_no) AS visitors, "
             "coalesce(sum(floor(extract(epoch FROM pv.next_ts - pv.ts))), 0)::bigint AS time_on_page, "
             "count(pv.next_ts) AS time_on_page_views "
-            "FROM pv JOIN sessions s ON s.project_id = :p AND s.id = pv.session_id "
-            f"WHERE true{_and(page_conditions)}{_and(_session_filters(sql, other, 's'))} GROUP BY 1, 2")
+            f"FROM (SELECT p.ts, p.visitor_no, p.path, p.hostname, {_value(dimension, 'p', 's')} AS value, "
+            f"{next_ts} AS next_ts FROM pageviews p{join} "
+            "WHERE p.project_id = :p AND p.ts >= :start AND p.ts < :end) pv "
+            f"WHERE true{_and([sql.condition('pv.' + f.dimension, f) for f in page_filters])} GROUP BY 1, 2")
         for r in await session.execute(text(statement), {**base, **sql.params}):
             if r.value is None:
                 continue
@@ -125,7 +139,7 @@ async def compute(session: AsyncSession, project: ProjectAccess, filters: list[F
             f"SELECT (s.started_at AT TIME ZONE :tz)::date AS day, {_value(dimension, 's', 's')} AS value, "
             "count(*) AS sessions, sum(s.is_bounce::int) AS bounces, sum(s.duration) AS duration "
             "FROM sessions s WHERE s.project_id = :p AND s.started_at >= :start AND s.started_at < :end "
-            f"AND s.pageviews > 0{_and(_session_filters(sql, filters, 's'))} GROUP BY 1, 2")
+            f"AND s.pageviews > 0{_and(_session_filters(sql, filters, 's', started=True))} GROUP BY 1, 2")
         for r in await session.execute(text(statement), {**base, **sql.params}):
             if r.value is None:
                 continue
@@ -138,12 +152,11 @@ async def compute(session: AsyncSession, project: ProjectAccess, filters: list[F
         sql = _Sql()
         event_conditions = [sql.condition("e.name", f) for f in filters if f.dimension in EVENT_DIMENSIONS]
         other = [f for f in filters if f.dimension not in EVENT_DIMENSIONS]
-        join = ("JOIN sessions s ON s.project_id = :p AND s.id = e.session_id"
-                f"{_and(_session_filters(sql, other, 's'))}" if other else "")
+        join = _session_join("e", _session_filters(sql, other, "s")) if other else ""
         value = "''" if dimension == "" else "e.name"
         statement = (
             f"SELECT (e.ts AT TIME ZONE :tz)::date AS day, {value} AS value, count(*) AS events, "
-            f"array_agg(DISTINCT e.visitor_no) AS visitors FROM events e {join} "
+            f"array_agg(DISTINCT e.visitor_no) AS visitors FROM events e{join} "
             f"WHERE e.project_id = :p AND e.ts >= :start AND e.ts < :end{_and(event_conditions)} GROUP BY 1, 2")
         for r in await session.execute(text(statement), {**base, **sql.params}):
             target = row(r.day, r.value)
@@ -160,21 +173,19 @@ def filtered_reader(session: AsyncSession, project: ProjectAccess, filters: list
     return read
 
 
-
-
 async def hourly(session: AsyncSession, project: ProjectAccess, filters: list[Filter], days: DayRange
                  ) -> list[tuple[str, int, int, int]]:
     """(local hour, pageviews, visitors, sessions) for every hour of the range, empty ones too."""
     start, end = days.bounds(project.timezone)
     sql = _Sql()
     page_conditions = [sql.condition(f"p.{f.dimension}", f) for f in filters if f.dimension in PAGE_DIMENSIONS]
-    other = [f for f in filters if f.dimension not in PAGE_DIMENSIONS]
+    session_conditions = _session_filters(sql, [f for f in filters if f.dimension not in PAGE_DIMENSIONS], "s")
+    join = _session_join("p", session_conditions) if session_conditions else ""
     statement = (
         "SELECT to_char(date_trunc('hour', p.ts AT TIME ZONE :tz), 'YYYY-MM-DD\"T\"HH24:00') AS hour, "
         "count(*) AS pageviews, count(DISTINCT p.visitor_no) AS visitors, count(DISTINCT p.session_id) AS sessions "
-        "FROM pageviews p JOIN sessions s ON s.project_id = :p AND s.id = p.session_id "
-        f"WHERE p.project_id = :p AND p.ts >= :start AND p.ts < :end{_and(page_conditions)}"
-        f"{_and(_session_filters(sql, other, 's'))} GROUP BY 1")
+        f"FROM pageviews p{join} "
+        f"WHERE p.project_id = :p AND p.ts >= :start AND p.ts < :end{_and(page_conditions)} GROUP BY 1")
     found = {r.hour: (r.pageviews, r.visitors, r.sessions) for r in await session.execute(
         text(statement), {"p": project.project_id, "start": start, "end": end, "tz": project.timezone, **sql.params})}
     hours = [f"{day.isoformat()}T{h:02d}:00" for day in days.each() for h in range(24)]
