@@ -43,15 +43,20 @@ class Loaders:
 
     def filtered_rollups(self, project: ProjectAccess, filters: tuple[Filter, ...]) -> DataLoader:
         """(dimension, first day, last day) -> rows computed from the raw tables with `filters`:
-        the reports of a filtered dashboard that need the same rows (the whole site's, mostly)
-        share one computation."""
+        the reports of a filtered dashboard are computed together, one scan per table and range."""
         key = (project.project_id, filters)
         if key not in self._filtered:
-            from pulse.query.raw import compute
+            from pulse.query.raw import compute_many
 
             async def load(keys):
-                return [await compute(self.context.session, project, list(filters), dimension, DayRange(first, last))
-                        for dimension, first, last in keys]
+                # One computation per range, for every dimension asked over it.
+                by_range: dict[tuple, list[str]] = {}
+                for dimension, first, last in keys:
+                    by_range.setdefault((first, last), []).append(dimension)
+                computed = {span: await compute_many(self.context.session, project, list(filters), dimensions,
+                                                     DayRange(*span))
+                            for span, dimensions in by_range.items()}
+                return [computed[(first, last)][dimension] for dimension, first, last in keys]
 
             self._filtered[key] = DataLoader(load)
         return self._filtered[key]

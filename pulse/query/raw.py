@@ -94,76 +94,119 @@ def _and(conditions: list[str]) -> str:
     return "".join(f" AND {c}" for c in conditions)
 
 
-async def compute(session: AsyncSession, project: ProjectAccess, filters: list[Filter], dimension: str,
-                  days: DayRange) -> list[Row]:
+PAGEVIEW_DIMENSIONS = ("", "path", "hostname", *ORIGIN)
+SESSION_DIMENSIONS = ("", *ORIGIN, *SESSION_ONLY)
+EVENT_REPORT_DIMENSIONS = ("", "event")
+
+
+def _grouped(values: list[str]) -> tuple[str, str]:
+    """Columns v0..vn and the GROUPING SETS that group the day by each of them: one scan of
+    the rows answers every dimension asked (the dimension of a result row is the one column
+    its GROUPING() bitmask leaves grouped)."""
+    columns = ", ".join(f"{value} AS v{i}" for i, value in enumerate(values))
+    names = [f"v{i}" for i in range(len(values))]
+    sets = ", ".join(f"(1, {name})" for name in names)
+    return columns, (f"{', '.join(names)}, GROUPING({', '.join(names)}) AS g", f"GROUPING SETS ({sets})")
+
+
+def _grouped_rows(records, dimensions: list[str]):
+    """(dimension, record, value) for each result row of a _grouped() statement."""
+    last = len(dimensions) - 1
+    for r in records:
+        for i, dimension in enumerate(dimensions):
+            if not (r.g >> (last - i)) & 1:
+                value = r[i + 1]  # after `day`
+                if value is not None:
+                    yield dimension, r, value
+                break
+
+
+async def compute_many(session: AsyncSession, project: ProjectAccess, filters: list[Filter],
+                       dimensions: list[str], days: DayRange) -> dict[str, list[Row]]:
+    """The rollup rows of several dimensions over the same days, with `filters` applied: one
+    statement per raw table, however many dimensions."""
     start, end = days.bounds(project.timezone)
     base = {"p": project.project_id, "start": start, "end": end, "tz": project.timezone}
-    rows: dict[tuple, Row] = {}
+    rows: dict[str, dict[tuple, Row]] = {dimension: {} for dimension in dimensions}
 
-    def row(day, value) -> Row:
-        key = (day, value)
-        if key not in rows:
-            rows[key] = Row(day, value, 0, 0, 0, 0, 0, 0, 0, BitMap())
-        return rows[key]
+    def row(dimension, day, value) -> Row:
+        found = rows[dimension].get((day, value))
+        if found is None:
+            found = rows[dimension][(day, value)] = Row(day, value, 0, 0, 0, 0, 0, 0, 0, BitMap())
+        return found
 
-    if dimension in ("", "path", "hostname", *ORIGIN):
+    asked = [d for d in dimensions if d in PAGEVIEW_DIMENSIONS]
+    if asked:
         sql = _Sql()
         page_filters = [f for f in filters if f.dimension in PAGE_DIMENSIONS]
         session_conditions = _session_filters(sql, [f for f in filters if f.dimension not in PAGE_DIMENSIONS], "s")
-        timed = dimension == "path"  # a page's time is the gap to the session's next pageview
-        # The session row only when a filter or the reported value needs it: joining millions of
+        timed = "path" in asked  # a page's time is the gap to the session's next pageview
+        # The session row only when a filter or a reported value needs it: joining millions of
         # pageviews to their sessions is most of a filtered report's cost.
-        join = _session_join("p", session_conditions) if session_conditions or dimension in ORIGIN else ""
+        needs_session = session_conditions or any(d in ORIGIN for d in asked)
+        join = _session_join("p", session_conditions) if needs_session else ""
         next_ts = "lead(p.ts) OVER (PARTITION BY p.session_id ORDER BY p.ts)" if timed else "NULL::timestamptz"
+        columns, (picked, sets) = _grouped([_value(d, "p", "s") for d in asked])
         statement = (
-            f"SELECT (pv.ts AT TIME ZONE :tz)::date AS day, pv.value, count(*) AS pageviews, "
+            f"SELECT (pv.ts AT TIME ZONE :tz)::date AS day, {picked}, count(*) AS pageviews, "
             "array_agg(DISTINCT pv.visitor_no) AS visitors, "
             "coalesce(sum(floor(extract(epoch FROM pv.next_ts - pv.ts))), 0)::bigint AS time_on_page, "
             "count(pv.next_ts) AS time_on_page_views "
-            f"FROM (SELECT p.ts, p.visitor_no, p.path, p.hostname, {_value(dimension, 'p', 's')} AS value, "
-            f"{next_ts} AS next_ts FROM pageviews p{join} "
-            "WHERE p.project_id = :p AND p.ts >= :start AND p.ts < :end) pv "
-            f"WHERE true{_and([sql.condition('pv.' + f.dimension, f) for f in page_filters])} GROUP BY 1, 2")
-        for r in await session.execute(text(statement), {**base, **sql.params}):
-            if r.value is None:
-                continue
-            target = row(r.day, r.value)
+            f"FROM (SELECT p.ts, p.visitor_no, p.path, p.hostname, {columns}, {next_ts} AS next_ts "
+            f"FROM pageviews p{join} WHERE p.project_id = :p AND p.ts >= :start AND p.ts < :end) pv "
+            f"WHERE true{_and([sql.condition('pv.' + f.dimension, f) for f in page_filters])} "
+            f"GROUP BY {sets}")
+        records = (await session.execute(text(statement), {**base, **sql.params})).all()
+        for dimension, r, value in _grouped_rows(records, asked):
+            target = row(dimension, r.day, value)
             target.pageviews += r.pageviews
-            target.time_on_page += r.time_on_page
-            target.time_on_page_views += r.time_on_page_views
             target.visitors.update(r.visitors)
+            if dimension == "path":  # time on page is kept for pages only, as in the rollups
+                target.time_on_page += r.time_on_page
+                target.time_on_page_views += r.time_on_page_views
 
-    if dimension in ("", *ORIGIN, *SESSION_ONLY):
+    asked = [d for d in dimensions if d in SESSION_DIMENSIONS]
+    if asked:
         sql = _Sql()
+        columns, (picked, sets) = _grouped([_value(d, "s", "s") for d in asked])
         statement = (
-            f"SELECT (s.started_at AT TIME ZONE :tz)::date AS day, {_value(dimension, 's', 's')} AS value, "
-            "count(*) AS sessions, sum(s.is_bounce::int) AS bounces, sum(s.duration) AS duration "
-            "FROM sessions s WHERE s.project_id = :p AND s.started_at >= :start AND s.started_at < :end "
-            f"AND s.pageviews > 0{_and(_session_filters(sql, filters, 's', started=True))} GROUP BY 1, 2")
-        for r in await session.execute(text(statement), {**base, **sql.params}):
-            if r.value is None:
-                continue
-            target = row(r.day, r.value)
+            f"SELECT s.day, {picked}, count(*) AS sessions, sum(s.is_bounce::int) AS bounces, "
+            f"sum(s.duration) AS duration FROM (SELECT (s.started_at AT TIME ZONE :tz)::date AS day, "
+            f"s.is_bounce, s.duration, {columns} FROM sessions s WHERE s.project_id = :p "
+            "AND s.started_at >= :start AND s.started_at < :end "
+            f"AND s.pageviews > 0{_and(_session_filters(sql, filters, 's', started=True))}) s GROUP BY {sets}")
+        records = (await session.execute(text(statement), {**base, **sql.params})).all()
+        for dimension, r, value in _grouped_rows(records, asked):
+            target = row(dimension, r.day, value)
             target.sessions += r.sessions
             target.bounces += r.bounces
             target.duration += r.duration
 
-    if dimension in ("", "event"):
+    asked = [d for d in dimensions if d in EVENT_REPORT_DIMENSIONS]
+    if asked:
         sql = _Sql()
         event_conditions = [sql.condition("e.name", f) for f in filters if f.dimension in EVENT_DIMENSIONS]
         other = [f for f in filters if f.dimension not in EVENT_DIMENSIONS]
         join = _session_join("e", _session_filters(sql, other, "s")) if other else ""
-        value = "''" if dimension == "" else "e.name"
+        columns, (picked, sets) = _grouped(["''" if d == "" else "e.name" for d in asked])
         statement = (
-            f"SELECT (e.ts AT TIME ZONE :tz)::date AS day, {value} AS value, count(*) AS events, "
-            f"array_agg(DISTINCT e.visitor_no) AS visitors FROM events e{join} "
-            f"WHERE e.project_id = :p AND e.ts >= :start AND e.ts < :end{_and(event_conditions)} GROUP BY 1, 2")
-        for r in await session.execute(text(statement), {**base, **sql.params}):
-            target = row(r.day, r.value)
+            f"SELECT e.day, {picked}, count(*) AS events, array_agg(DISTINCT e.visitor_no) AS visitors "
+            f"FROM (SELECT (e.ts AT TIME ZONE :tz)::date AS day, e.visitor_no, {columns} FROM events e{join} "
+            f"WHERE e.project_id = :p AND e.ts >= :start AND e.ts < :end{_and(event_conditions)}) e "
+            f"GROUP BY {sets}")
+        records = (await session.execute(text(statement), {**base, **sql.params})).all()
+        for dimension, r, value in _grouped_rows(records, asked):
+            target = row(dimension, r.day, value)
             target.events += r.events
             target.visitors.update(r.visitors)
 
-    return [r for r in rows.values() if days.first <= r.day <= days.last]
+    return {dimension: [r for r in found.values() if days.first <= r.day <= days.last]
+            for dimension, found in rows.items()}
+
+
+async def compute(session: AsyncSession, project: ProjectAccess, filters: list[Filter], dimension: str,
+                  days: DayRange) -> list[Row]:
+    return (await compute_many(session, project, filters, [dimension], days))[dimension]
 
 
 def filtered_reader(session: AsyncSession, project: ProjectAccess, filters: list[Filter]) -> Reader:

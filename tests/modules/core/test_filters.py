@@ -110,3 +110,58 @@ async def test_hourly_series_from_the_raw_rows(dataset):
     too_long = await dataset["client"].get("/api/v1/stats/timeseries", headers=dataset["query"], params={
         "interval": "hour", "start_at": "2026-01-01", "end_at": "2026-03-01"})
     assert too_long.status_code == 400
+
+
+FILTERED_DASHBOARD = """query($s: String, $e: String, $f: [FilterInput!]) { project {
+  stats(startAt: $s, endAt: $e, filters: $f) { current { pageviews visitors sessions bounceRate avgDuration events } }
+  timeseries(startAt: $s, endAt: $e, filters: $f) { pageviews visitors sessions }
+  pages(startAt: $s, endAt: $e, filters: $f) { data { path views uniqueViews avgDuration } total }
+  entryPages(startAt: $s, endAt: $e, filters: $f) { data { path entrances bounceRate } }
+  exitPages(startAt: $s, endAt: $e, filters: $f) { data { path exits exitRate } }
+  referrers(startAt: $s, endAt: $e, filters: $f) { data { source visitors pageviews } }
+  channels(startAt: $s, endAt: $e, filters: $f) { data { name visitors percentage } }
+  geo(startAt: $s, endAt: $e, filters: $f) { data { name visitors percentage } }
+  devices(startAt: $s, endAt: $e, filters: $f) { browsers { name visitors } deviceTypes { name visitors } }
+  events(startAt: $s, endAt: $e, filters: $f) { data { name count unique } }
+} }"""
+
+
+@pytest.mark.parametrize("expression", ["browser:is:Chrome", "path:is:/pricing", "source:is:(direct)"])
+async def test_a_filtered_graphql_dashboard_computed_at_once_gives_each_rest_reports_numbers(dataset, expression):
+    dimension, operator, value = expression.split(":", 2)
+    variables = {"s": RANGE["start_at"], "e": RANGE["end_at"],
+                 "f": [{"dimension": dimension, "operator": operator.upper(), "value": value}]}
+    result = await gql(dataset["client"], FILTERED_DASHBOARD, variables, headers=dataset["query"])
+    assert "errors" not in result, result
+    project = result["data"]["project"]
+
+    async def rest_of(path: str) -> dict:
+        return await rest(dataset, path, filter=expression)
+
+    stats = (await rest_of("/api/v1/stats"))["current"]
+    assert project["stats"]["current"] == {"pageviews": stats["pageviews"], "visitors": stats["visitors"],
+                                           "sessions": stats["sessions"], "bounceRate": stats["bounce_rate"],
+                                           "avgDuration": stats["avg_duration"], "events": stats["events"]}
+    series = (await rest_of("/api/v1/stats/timeseries"))["data"]
+    assert project["timeseries"] == [{k: p[k] for k in ("pageviews", "visitors", "sessions")} for p in series]
+    pages = await rest_of("/api/v1/pages")
+    assert [list(p.values()) for p in project["pages"]["data"]] == [list(p.values()) for p in pages["data"]]
+    entry = (await rest_of("/api/v1/pages/entry"))["data"]
+    assert [list(p.values()) for p in project["entryPages"]["data"]] == [
+        [p["path"], p["entrances"], p["bounce_rate"]] for p in entry]
+    exits = (await rest_of("/api/v1/pages/exit"))["data"]
+    assert [list(p.values()) for p in project["exitPages"]["data"]] == [list(p.values()) for p in exits]
+    referrers = (await rest_of("/api/v1/referrers"))["data"]
+    assert [list(s.values()) for s in project["referrers"]["data"]] == [list(s.values()) for s in referrers]
+    channels = (await rest_of("/api/v1/channels"))["data"]
+    assert [list(c.values()) for c in project["channels"]["data"]] == [list(c.values()) for c in channels]
+    geo = (await rest_of("/api/v1/geo"))["data"]
+    assert [list(g.values()) for g in project["geo"]["data"]] == [list(g.values()) for g in geo]
+    devices = await rest_of("/api/v1/devices")
+    assert [(b["name"], b["visitors"]) for b in project["devices"]["browsers"]] == [
+        (b["name"], b["visitors"]) for b in devices["browsers"]]
+    assert [(d["name"], d["visitors"]) for d in project["devices"]["deviceTypes"]] == [
+        (d["name"], d["visitors"]) for d in devices["device_types"]]
+    events = (await rest_of("/api/v1/events"))["data"]
+    assert [list(e.values()) for e in project["events"]["data"]] == [list(e.values()) for e in events]
+    assert project["stats"]["current"]["pageviews"] > 0  # the filter matches something
