@@ -22,6 +22,7 @@ import re
 import statistics
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,6 +41,7 @@ DASHBOARD = """query($s: String, $e: String) { project {
   realtime { activeVisitors }
 } }"""
 
+FILTERS = ["country:is:DE", "path:is:/pricing"]  # a session filter and a page filter
 ENDPOINTS = ["/api/v1/stats", "/api/v1/stats/timeseries", "/api/v1/pages", "/api/v1/referrers", "/api/v1/events",
              "/api/v1/devices", "/api/v1/geo", "/api/v1/realtime"]
 
@@ -74,6 +76,19 @@ def http(base: str, key: str, runs: int, start: str, end: str) -> None:
         samples = [timed(urllib.request.Request(f"{base}/graphql", data=body, headers={
             "X-Pulse-Key": key, "Content-Type": "application/json"})) for _ in range(runs)]
         print(f"POST /graphql ({name:19s}) {percentiles(samples)}")
+    # Filtered reports read raw rows: far slower, so fewer runs.
+    few = max(3, runs // 5)
+    for expression in FILTERS:
+        url = f"{base}/api/v1/pages?start_at={start}&end_at={end}&filter={urllib.parse.quote(expression)}"
+        samples = [timed(urllib.request.Request(url, headers={"X-Pulse-Key": key})) for _ in range(few)]
+        print(f"GET /api/v1/pages filter={expression:18s} {percentiles(samples)}")
+        dimension, operator, value = expression.split(":", 2)
+        request = requests["/dashboard overview"]
+        request["variables"]["filters"] = [{"dimension": dimension, "operator": operator.upper(), "value": value}]
+        body = json.dumps(request).encode()
+        samples = [timed(urllib.request.Request(f"{base}/graphql", data=body, headers={
+            "X-Pulse-Key": key, "Content-Type": "application/json"})) for _ in range(few)]
+        print(f"POST /graphql overview filter={expression:18s} {percentiles(samples)}")
 
 
 def overview_query() -> str:
