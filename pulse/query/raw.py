@@ -23,6 +23,10 @@ from pulse.query.filters import EVENT_DIMENSIONS, PAGE_DIMENSIONS, Filter
 from pulse.query.rollups import Reader, Row
 
 SESSION_ONLY = ("entry_path", "exit_path")
+# Which raw table holds each counter of a report dimension's rows ("" is the whole site).
+FROM_PAGEVIEWS = ("", "path", "hostname", *ORIGIN)
+FROM_SESSIONS = ("", *ORIGIN, *SESSION_ONLY)
+FROM_EVENTS = ("", "event")
 
 
 class _Sql:
@@ -94,11 +98,6 @@ def _and(conditions: list[str]) -> str:
     return "".join(f" AND {c}" for c in conditions)
 
 
-PAGEVIEW_DIMENSIONS = ("", "path", "hostname", *ORIGIN)
-SESSION_DIMENSIONS = ("", *ORIGIN, *SESSION_ONLY)
-EVENT_REPORT_DIMENSIONS = ("", "event")
-
-
 def _grouped(values: list[str]) -> tuple[str, str]:
     """Columns v0..vn and the GROUPING SETS that group the day by each of them: one scan of
     the rows answers every dimension asked (the dimension of a result row is the one column
@@ -135,7 +134,7 @@ async def compute_many(session: AsyncSession, project: ProjectAccess, filters: l
             found = rows[dimension][(day, value)] = Row(day, value, 0, 0, 0, 0, 0, 0, 0, BitMap())
         return found
 
-    asked = [d for d in dimensions if d in PAGEVIEW_DIMENSIONS]
+    asked = [d for d in dimensions if d in FROM_PAGEVIEWS]
     if asked:
         sql = _Sql()
         page_filters = [f for f in filters if f.dimension in PAGE_DIMENSIONS]
@@ -165,7 +164,7 @@ async def compute_many(session: AsyncSession, project: ProjectAccess, filters: l
                 target.time_on_page += r.time_on_page
                 target.time_on_page_views += r.time_on_page_views
 
-    asked = [d for d in dimensions if d in SESSION_DIMENSIONS]
+    asked = [d for d in dimensions if d in FROM_SESSIONS]
     if asked:
         sql = _Sql()
         columns, (picked, sets) = _grouped([_value(d, "s", "s") for d in asked])
@@ -182,7 +181,7 @@ async def compute_many(session: AsyncSession, project: ProjectAccess, filters: l
             target.bounces += r.bounces
             target.duration += r.duration
 
-    asked = [d for d in dimensions if d in EVENT_REPORT_DIMENSIONS]
+    asked = [d for d in dimensions if d in FROM_EVENTS]
     if asked:
         sql = _Sql()
         event_conditions = [sql.condition("e.name", f) for f in filters if f.dimension in EVENT_DIMENSIONS]
