@@ -61,7 +61,7 @@ def timed(request: urllib.request.Request) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def http(base: str, key: str, runs: int, start: str, end: str) -> None:
+def http(base: str, key: str, runs: int, start: str, end: str, filtered_runs: int) -> None:
     for path in ENDPOINTS:
         url = f"{base}{path}?start_at={start}&end_at={end}"
         samples = [timed(urllib.request.Request(url, headers={"X-Pulse-Key": key})) for _ in range(runs)]
@@ -77,8 +77,8 @@ def http(base: str, key: str, runs: int, start: str, end: str) -> None:
             "X-Pulse-Key": key, "Content-Type": "application/json"})) for _ in range(runs)]
         print(f"POST /graphql ({name:19s}) {percentiles(samples)}")
     # Filtered reports read raw rows: far slower, so fewer runs.
-    few = max(3, runs // 5)
-    for expression in FILTERS:
+    few = filtered_runs
+    for expression in FILTERS[:len(FILTERS) if few else 0]:
         url = f"{base}/api/v1/pages?start_at={start}&end_at={end}&filter={urllib.parse.quote(expression)}"
         samples = [timed(urllib.request.Request(url, headers={"X-Pulse-Key": key})) for _ in range(few)]
         print(f"GET /api/v1/pages filter={expression:18s} {percentiles(samples)}")
@@ -208,13 +208,14 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--chdb", action="store_true")
+    parser.add_argument("--filtered-runs", type=int, default=4, help="runs of each filtered case (0: none)")
     args = parser.parse_args()
 
     end = datetime.now(UTC).date()
     first = end - timedelta(days=args.days - 1)
     with pulse_serve("--workers", str(args.workers), "--no-worker", PULSE_RATE_LIMIT_QUERY="1000000000") as served:
         print(f"last {args.days} days ({first} to {end}), {args.runs} runs each, one request at a time")
-        http(served.base, args.key, args.runs, first.isoformat(), end.isoformat())
+        http(served.base, args.key, args.runs, first.isoformat(), end.isoformat(), args.filtered_runs)
     dsn = os.environ.get("BENCH_DSN")
     if dsn:
         start = datetime.combine(first, datetime.min.time(), UTC)
