@@ -128,10 +128,15 @@ async def compute_many(session: AsyncSession, project: ProjectAccess, filters: l
     base = {"p": project.project_id, "start": start, "end": end, "tz": project.timezone}
     rows: dict[str, dict[tuple, Row]] = {dimension: {} for dimension in dimensions}
 
-    def row(dimension, day, value) -> Row:
-        found = rows[dimension].get((day, value))
-        if found is None:
-            found = rows[dimension][(day, value)] = Row(day, value, 0, 0, 0, 0, 0, 0, 0, BitMap())
+    async def run(statement: str, sql: _Sql, asked: list[str]) -> list[tuple[str, Row, object]]:
+        """(dimension, the Row to add to, result row) for each result row of a _grouped() statement."""
+        found = []
+        records = await session.execute(text(statement), {**base, **sql.params})
+        for dimension, r, value in _grouped_rows(records, asked):
+            target = rows[dimension].get((r.day, value))
+            if target is None:
+                target = rows[dimension][(r.day, value)] = Row(r.day, value, 0, 0, 0, 0, 0, 0, 0, BitMap())
+            found.append((dimension, target, r))
         return found
 
     asked = [d for d in dimensions if d in FROM_PAGEVIEWS]
@@ -155,9 +160,7 @@ async def compute_many(session: AsyncSession, project: ProjectAccess, filters: l
             f"FROM pageviews p{join} WHERE p.project_id = :p AND p.ts >= :start AND p.ts < :end) pv "
             f"WHERE true{_and([sql.condition('pv.' + f.dimension, f) for f in page_filters])} "
             f"GROUP BY {sets}")
-        records = (await session.execute(text(statement), {**base, **sql.params})).all()
-        for dimension, r, value in _grouped_rows(records, asked):
-            target = row(dimension, r.day, value)
+        for dimension, target, r in await run(statement, sql, asked):
             target.pageviews += r.pageviews
             target.visitors.update(r.visitors)
             if dimension == "path":  # time on page is kept for pages only, as in the rollups
@@ -174,9 +177,7 @@ async def compute_many(session: AsyncSession, project: ProjectAccess, filters: l
             f"s.is_bounce, s.duration, {columns} FROM sessions s WHERE s.project_id = :p "
             "AND s.started_at >= :start AND s.started_at < :end "
             f"AND s.pageviews > 0{_and(_session_filters(sql, filters, 's', started=True))}) s GROUP BY {sets}")
-        records = (await session.execute(text(statement), {**base, **sql.params})).all()
-        for dimension, r, value in _grouped_rows(records, asked):
-            target = row(dimension, r.day, value)
+        for _, target, r in await run(statement, sql, asked):
             target.sessions += r.sessions
             target.bounces += r.bounces
             target.duration += r.duration
@@ -193,9 +194,7 @@ async def compute_many(session: AsyncSession, project: ProjectAccess, filters: l
             f"FROM (SELECT (e.ts AT TIME ZONE :tz)::date AS day, e.visitor_no, {columns} FROM events e{join} "
             f"WHERE e.project_id = :p AND e.ts >= :start AND e.ts < :end{_and(event_conditions)}) e "
             f"GROUP BY {sets}")
-        records = (await session.execute(text(statement), {**base, **sql.params})).all()
-        for dimension, r, value in _grouped_rows(records, asked):
-            target = row(dimension, r.day, value)
+        for _, target, r in await run(statement, sql, asked):
             target.events += r.events
             target.visitors.update(r.visitors)
 
