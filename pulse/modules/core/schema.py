@@ -15,17 +15,14 @@ from pulse.graphql.permissions import allow
 from pulse.modules.core import service
 from pulse.modules.core import types as t
 from pulse.modules.registry import Action
-from pulse.query.dates import DayRange
-from pulse.query.raw import hourly
-from pulse.query.report import graphql_context
-from pulse.query.rollups import Reader
+from pulse.query.report import Report, graphql_context
 
 CORE = need("core", "query")
 core = [allow(CORE)]
 
 
 async def _context(root, info: Info, start_at: str | None, end_at: str | None,
-                   filters: list[FilterInput] | None) -> tuple[Reader, DayRange]:
+                   filters: list[FilterInput] | None) -> Report:
     return await graphql_context(root.project_uuid, info, CORE, start_at, end_at, to_filters(filters))
 
 
@@ -35,9 +32,9 @@ def _shares(items: list[service.Share]) -> list[t.Share]:
 
 async def _breakdown(root, info: Info, dimension: str, start_at: str | None, end_at: str | None,
                      filters: list[FilterInput] | None, first: int, after: str | None) -> t.ShareList:
-    read, days = await _context(root, info, start_at, end_at, filters)
+    report = await _context(root, info, start_at, end_at, filters)
     window = Window.of(first, after)
-    items, total = await service.breakdown(read=read, days=days, dimension=dimension, **window.bounds)
+    items, total = await service.breakdown(**report.inputs, dimension=dimension, **window.bounds)
     return t.ShareList(data=_shares(items), **window.listing(len(items), total))
 
 
@@ -50,19 +47,15 @@ class CoreReports:
     @strawberry.field(permission_classes=core, description="Overview with the previous period's numbers.")
     async def stats(self, info: Info, start_at: str | None = None, end_at: str | None = None,
                     filters: list[FilterInput] | None = None) -> t.StatsComparison:
-        read, days = await _context(self, info, start_at, end_at, filters)
-        current, previous = await service.stats(read=read, days=days)
+        report = await _context(self, info, start_at, end_at, filters)
+        current, previous = await service.stats(**report.inputs)
         return t.StatsComparison(current=t.Summary.of(current), previous=t.Summary.of(previous))
 
     @strawberry.field(permission_classes=core, description="interval: hour, day, week or month.")
     async def timeseries(self, info: Info, start_at: str | None = None, end_at: str | None = None,
                          filters: list[FilterInput] | None = None, interval: str = "day") -> list[t.TimePoint]:
-        read, days = await _context(self, info, start_at, end_at, filters)
-        caller = await info.context.authorize(CORE, self.project_uuid, Action.READ)
-        parsed = to_filters(filters)
-        points = await service.timeseries(
-            read=read, days=days, interval=interval,
-            hours=lambda span: hourly(info.context.session, caller.project, parsed, span))
+        report = await _context(self, info, start_at, end_at, filters)
+        points = await service.timeseries(**report.inputs, interval=interval, hours=report.hours)
         return [t.TimePoint(date=p.date, pageviews=p.pageviews, visitors=p.visitors, sessions=p.sessions)
                 for p in points]
 
@@ -70,9 +63,9 @@ class CoreReports:
     async def pages(self, info: Info, start_at: str | None = None, end_at: str | None = None,
                     filters: list[FilterInput] | None = None, first: int = 10,
                     after: str | None = None) -> t.PageList:
-        read, days = await _context(self, info, start_at, end_at, filters)
+        report = await _context(self, info, start_at, end_at, filters)
         window = Window.of(first, after)
-        items, total = await service.pages(read=read, days=days, **window.bounds)
+        items, total = await service.pages(**report.inputs, **window.bounds)
         data = [t.Page(path=p.path, views=p.views, unique_views=p.unique_views, avg_duration=p.avg_duration)
                 for p in items]
         return t.PageList(data=data, **window.listing(len(data), total))
@@ -81,9 +74,9 @@ class CoreReports:
     async def entry_pages(self, info: Info, start_at: str | None = None, end_at: str | None = None,
                           filters: list[FilterInput] | None = None, first: int = 10,
                           after: str | None = None) -> t.EntryPageList:
-        read, days = await _context(self, info, start_at, end_at, filters)
+        report = await _context(self, info, start_at, end_at, filters)
         window = Window.of(first, after)
-        items, total = await service.entry_pages(read=read, days=days, **window.bounds)
+        items, total = await service.entry_pages(**report.inputs, **window.bounds)
         data = [t.EntryPage(path=p.path, entrances=p.entrances, bounce_rate=p.bounce_rate,
                             avg_duration=p.avg_duration) for p in items]
         return t.EntryPageList(data=data, **window.listing(len(data), total))
@@ -92,9 +85,9 @@ class CoreReports:
     async def exit_pages(self, info: Info, start_at: str | None = None, end_at: str | None = None,
                          filters: list[FilterInput] | None = None, first: int = 10,
                          after: str | None = None) -> t.ExitPageList:
-        read, days = await _context(self, info, start_at, end_at, filters)
+        report = await _context(self, info, start_at, end_at, filters)
         window = Window.of(first, after)
-        items, total = await service.exit_pages(read=read, days=days, **window.bounds)
+        items, total = await service.exit_pages(**report.inputs, **window.bounds)
         data = [t.ExitPage(path=p.path, exits=p.exits, exit_rate=p.exit_rate) for p in items]
         return t.ExitPageList(data=data, **window.listing(len(data), total))
 
@@ -102,9 +95,9 @@ class CoreReports:
     async def referrers(self, info: Info, start_at: str | None = None, end_at: str | None = None,
                         filters: list[FilterInput] | None = None, first: int = 10,
                         after: str | None = None) -> t.SourceList:
-        read, days = await _context(self, info, start_at, end_at, filters)
+        report = await _context(self, info, start_at, end_at, filters)
         window = Window.of(first, after)
-        items, total = await service.referrers(read=read, days=days, **window.bounds)
+        items, total = await service.referrers(**report.inputs, **window.bounds)
         data = [t.Source(source=s.source, visitors=s.visitors, pageviews=s.pageviews) for s in items]
         return t.SourceList(data=data, **window.listing(len(data), total))
 
@@ -112,17 +105,17 @@ class CoreReports:
     async def events(self, info: Info, start_at: str | None = None, end_at: str | None = None,
                      filters: list[FilterInput] | None = None, first: int = 10,
                      after: str | None = None) -> t.EventList:
-        read, days = await _context(self, info, start_at, end_at, filters)
+        report = await _context(self, info, start_at, end_at, filters)
         window = Window.of(first, after)
-        items, total = await service.events(read=read, days=days, **window.bounds)
+        items, total = await service.events(**report.inputs, **window.bounds)
         data = [t.EventCount(name=e.name, count=e.count, unique=e.unique) for e in items]
         return t.EventList(data=data, **window.listing(len(data), total))
 
     @strawberry.field(permission_classes=core, description="The `first` browsers, systems and device types.")
     async def devices(self, info: Info, start_at: str | None = None, end_at: str | None = None,
                       filters: list[FilterInput] | None = None, first: int = 10) -> t.Devices:
-        read, days = await _context(self, info, start_at, end_at, filters)
-        groups = await service.devices(read=read, days=days, limit=Window.of(first, None).limit)
+        report = await _context(self, info, start_at, end_at, filters)
+        groups = await service.devices(**report.inputs, limit=Window.of(first, None).limit)
         return t.Devices(browsers=_shares(groups["browsers"]),
                          operating_systems=_shares(groups["operating_systems"]),
                          device_types=_shares(groups["device_types"]))

@@ -35,8 +35,8 @@ async def export(kind: Annotated[str, Path(alias="type", description=", ".join(s
                  limit: Limit = service.DEFAULT_LIMIT) -> StreamingResponse:
     found = service.find(kind)
     runtime.access.check(caller, need(found.module, "query"), Action.READ)
-    read, days = rest_report(caller, session, start_at, end_at, filters)
-    rows = await service.rows(found, read=read, days=days, limit=limit)
+    report = rest_report(caller, session, start_at, end_at, filters)
+    rows = await service.rows(found, **report.inputs, limit=limit)
     return StreamingResponse(service.csv_chunks(found.columns, rows), media_type="text/csv",
                              headers={"Content-Disposition":
-                                      f'attachment; filename="{service.filename(kind, days)}"'})
+                                      f'attachment; filename="{service.filename(kind, report.days)}"'})

@@ -23,24 +23,24 @@ UtmQuery = Annotated[Caller, requires(need("utm", "query"))]
 @router.get("/campaigns")
 async def campaigns(caller: UtmQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
                     filters: Filters = None, limit: Limit = 10, offset: Offset = 0) -> dict:
-    read, days = rest_report(caller, session, start_at, end_at, filters)
-    items, total = await service.campaigns(read=read, days=days, limit=limit, offset=offset)
+    report = rest_report(caller, session, start_at, end_at, filters)
+    items, total = await service.campaigns(**report.inputs, limit=limit, offset=offset)
     return {"data": [asdict(c) for c in items], "total": total}
 
 
 @router.get("/campaigns/sources")
 async def sources(caller: UtmQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
                   filters: Filters = None, limit: Limit = 10, offset: Offset = 0) -> dict:
-    read, days = rest_report(caller, session, start_at, end_at, filters)
-    items, total = await service.sources(read=read, days=days, limit=limit, offset=offset)
+    report = rest_report(caller, session, start_at, end_at, filters)
+    items, total = await service.sources(**report.inputs, limit=limit, offset=offset)
     return {"data": [asdict(s) for s in items], "total": total}
 
 
 @router.get("/campaigns/mediums")
 async def mediums(caller: UtmQuery, session: SessionDep, start_at: StartAt = None, end_at: EndAt = None,
                   filters: Filters = None, limit: Limit = 10, offset: Offset = 0) -> dict:
-    read, days = rest_report(caller, session, start_at, end_at, filters)
-    items, total = await service.mediums(read=read, days=days, limit=limit, offset=offset)
+    report = rest_report(caller, session, start_at, end_at, filters)
+    items, total = await service.mediums(**report.inputs, limit=limit, offset=offset)
     return {"data": [asdict(m) for m in items], "total": total}
 
 
@@ -48,7 +48,7 @@ async def mediums(caller: UtmQuery, session: SessionDep, start_at: StartAt = Non
 async def timeseries(caller: UtmQuery, session: SessionDep, utm_source: Annotated[str | None, Query()] = None,
                      start_at: StartAt = None, end_at: EndAt = None, filters: Filters = None) -> dict:
     # utm_source is checked by the service (400), after the access check, as GraphQL's is.
-    read, days = rest_report(caller, session, start_at, end_at, filters)
-    points = await service.timeseries(read=read, days=days, utm_source=utm_source)
+    report = rest_report(caller, session, start_at, end_at, filters)
+    points = await service.timeseries(**report.inputs, utm_source=utm_source)
     return {"data": [{"date": p.date.isoformat(), "visitors": p.visitors, "pageviews": p.pageviews}
                      for p in points]}

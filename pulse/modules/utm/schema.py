@@ -13,16 +13,14 @@ from pulse.graphql.paging import Window
 from pulse.graphql.permissions import allow
 from pulse.modules.utm import service
 from pulse.modules.utm import types as t
-from pulse.query.dates import DayRange
-from pulse.query.report import graphql_context
-from pulse.query.rollups import Reader
+from pulse.query.report import Report, graphql_context
 
 UTM = need("utm", "query")
 utm = [allow(UTM)]
 
 
 async def _context(root, info: Info, start_at: str | None, end_at: str | None,
-                   filters: list[FilterInput] | None) -> tuple[Reader, DayRange]:
+                   filters: list[FilterInput] | None) -> Report:
     return await graphql_context(root.project_uuid, info, UTM, start_at, end_at, to_filters(filters))
 
 
@@ -36,9 +34,9 @@ class UtmReports:
     async def campaigns(self, info: Info, start_at: str | None = None, end_at: str | None = None,
                         filters: list[FilterInput] | None = None, first: int = 10,
                         after: str | None = None) -> t.CampaignList:
-        read, days = await _context(self, info, start_at, end_at, filters)
+        report = await _context(self, info, start_at, end_at, filters)
         window = Window.of(first, after)
-        items, total = await service.campaigns(read=read, days=days, **window.bounds)
+        items, total = await service.campaigns(**report.inputs, **window.bounds)
         return t.CampaignList(data=[t.Campaign(campaign=c.campaign, visitors=c.visitors, pageviews=c.pageviews,
                                                bounce_rate=c.bounce_rate, avg_duration=c.avg_duration)
                                     for c in items], **window.listing(len(items), total))
@@ -47,9 +45,9 @@ class UtmReports:
     async def campaign_sources(self, info: Info, start_at: str | None = None, end_at: str | None = None,
                                filters: list[FilterInput] | None = None, first: int = 10,
                                after: str | None = None) -> t.UtmSourceList:
-        read, days = await _context(self, info, start_at, end_at, filters)
+        report = await _context(self, info, start_at, end_at, filters)
         window = Window.of(first, after)
-        items, total = await service.sources(read=read, days=days, **window.bounds)
+        items, total = await service.sources(**report.inputs, **window.bounds)
         return t.UtmSourceList(data=[t.UtmSource(source=s.source, visitors=s.visitors, pageviews=s.pageviews)
                                      for s in items], **window.listing(len(items), total))
 
@@ -57,9 +55,9 @@ class UtmReports:
     async def campaign_mediums(self, info: Info, start_at: str | None = None, end_at: str | None = None,
                                filters: list[FilterInput] | None = None, first: int = 10,
                                after: str | None = None) -> t.UtmMediumList:
-        read, days = await _context(self, info, start_at, end_at, filters)
+        report = await _context(self, info, start_at, end_at, filters)
         window = Window.of(first, after)
-        items, total = await service.mediums(read=read, days=days, **window.bounds)
+        items, total = await service.mediums(**report.inputs, **window.bounds)
         return t.UtmMediumList(data=[t.UtmMedium(medium=m.medium, visitors=m.visitors, pageviews=m.pageviews)
                                      for m in items], **window.listing(len(items), total))
 
@@ -67,7 +65,7 @@ class UtmReports:
     async def campaign_timeseries(self, info: Info, utm_source: str, start_at: str | None = None,
                                   end_at: str | None = None,
                                   filters: list[FilterInput] | None = None) -> list[t.CampaignPoint]:
-        read, days = await _context(self, info, start_at, end_at, filters)
-        points = await service.timeseries(read=read, days=days, utm_source=utm_source)
+        report = await _context(self, info, start_at, end_at, filters)
+        points = await service.timeseries(**report.inputs, utm_source=utm_source)
         return [t.CampaignPoint(date=p.date, visitors=p.visitors, pageviews=p.pageviews, sessions=p.sessions)
                 for p in points]
