@@ -100,6 +100,14 @@ def by_value(rows: Iterable[Row]) -> dict[str, Totals]:
     return groups
 
 
+def by_visitors(rows: Iterable[Row]) -> list[tuple[str, Totals, int]]:
+    """(value, totals, distinct visitors) of each value with pageviews, by visitors, then
+    pageviews, then value; each union is computed once."""
+    ranked = [(value, t, t.visitors) for value, t in by_value(rows).items() if t.pageviews]
+    ranked.sort(key=lambda item: (-item[2], -item[1].pageviews, item[0]))
+    return ranked
+
+
 def in_days(rows: Iterable[Row], days: DayRange) -> list[Row]:
     return [row for row in rows if days.first <= row.day <= days.last]
 

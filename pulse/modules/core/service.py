@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pulse import errors
 from pulse.query.dates import DayRange
-from pulse.query.rollups import Reader, Row, Totals, by_value, in_days, page, total
+from pulse.query.rollups import Reader, Row, Totals, by_value, by_visitors, in_days, page, total
 
 SITE = ""
 INTERVALS = ("hour", "day", "week", "month")
@@ -155,9 +155,8 @@ async def exit_pages(*, read: Reader, days: DayRange, limit: int, offset: int) -
 
 async def referrers(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[Source], int]:
     """Sources by visitors; sessions without a referrer are "(direct)"."""
-    items = [Source(value or "(direct)", t.visitors, t.pageviews)
-             for value, t in by_value(await read("source", days)).items() if t.pageviews]
-    items.sort(key=lambda s: (-s.visitors, -s.pageviews, s.source))
+    items = [Source(value or "(direct)", visitors, t.pageviews)
+             for value, t, visitors in by_visitors(await read("source", days))]
     return page(items, limit, offset)
 
 

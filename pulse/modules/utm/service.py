@@ -17,7 +17,7 @@ from pulse import errors
 from pulse.ingest.campaigns import MAX_UTM_LENGTH
 from pulse.modules.core.service import Source  # the same row as the referrers report
 from pulse.query.dates import DayRange
-from pulse.query.rollups import Reader, Totals, by_value, page
+from pulse.query.rollups import Reader, Totals, by_visitors, page
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,30 +44,22 @@ class Point:
     sessions: int
 
 
-async def _ranked(read: Reader, dimension: str, days: DayRange) -> list[tuple[str, Totals]]:
-    """The dimension's values with traffic, by visitors, then pageviews, then name."""
-    groups = [(value, t) for value, t in by_value(await read(dimension, days)).items() if t.pageviews]
-    ranked = [(value, t, t.visitors) for value, t in groups]  # each union computed once
-    ranked.sort(key=lambda item: (-item[2], -item[1].pageviews, item[0]))
-    return [(value, t) for value, t, _ in ranked]
-
-
 async def campaigns(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[Campaign], int]:
     """Campaigns (utm_campaign) by visitors, with the bounce rate and mean duration of their sessions."""
-    items = [Campaign(value, t.visitors, t.pageviews, t.bounce_rate, t.avg_duration)
-             for value, t in await _ranked(read, "utm_campaign", days)]
+    items = [Campaign(value, visitors, t.pageviews, t.bounce_rate, t.avg_duration)
+             for value, t, visitors in by_visitors(await read("utm_campaign", days))]
     return page(items, limit, offset)
 
 
 async def sources(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[Source], int]:
     """UTM sources by visitors."""
-    items = [Source(value, t.visitors, t.pageviews) for value, t in await _ranked(read, "utm_source", days)]
+    items = [Source(value, visitors, t.pageviews) for value, t, visitors in by_visitors(await read("utm_source", days))]
     return page(items, limit, offset)
 
 
 async def mediums(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[Medium], int]:
     """UTM mediums by visitors."""
-    items = [Medium(value, t.visitors, t.pageviews) for value, t in await _ranked(read, "utm_medium", days)]
+    items = [Medium(value, visitors, t.pageviews) for value, t, visitors in by_visitors(await read("utm_medium", days))]
     return page(items, limit, offset)
 
 
