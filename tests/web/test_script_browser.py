@@ -128,8 +128,8 @@ class Project:
     async def events(self) -> dict[str, int]:
         return {e["name"]: e["count"] for e in (await self.api("/api/v1/events?limit=100"))["data"]}
 
-    async def rows(self, table: str, columns: str = "*") -> list[dict]:
-        order = "ts" if table != "identity_aliases" else "user_id"
+    async def rows(self, table: str, columns: str = "*", order: str | None = None) -> list[dict]:
+        order = order or ("ts" if table != "identity_aliases" else "user_id")
         url = make_url(self.settings.database_url).set(drivername="postgresql").render_as_string(False)
         conn = await asyncpg.connect(url)
         try:
@@ -140,14 +140,7 @@ class Project:
         return [dict(r) for r in records]
 
     async def sessions(self) -> list[dict]:
-        url = make_url(self.settings.database_url).set(drivername="postgresql").render_as_string(False)
-        conn = await asyncpg.connect(url)
-        try:
-            records = await conn.fetch("SELECT pageviews, events, duration, is_bounce FROM sessions "
-                                       "WHERE project_id = $1 ORDER BY started_at", uuid.UUID(self.id))
-        finally:
-            await conn.close()
-        return [dict(r) for r in records]
+        return await self.rows("sessions", "pageviews, events, duration, is_bounce", order="started_at")
 
     async def wait_rows(self, table: str, check=lambda rows: rows, columns: str = "*") -> list[dict]:
         async def ready():
