@@ -38,6 +38,12 @@ class Settings(BaseSettings):
         default_factory=lambda: ["127.0.0.1"], validation_alias=_env("PULSE_TRUSTED_PROXIES")
     )
     db_pool_size: int = Field(20, ge=1, validation_alias=_env("PULSE_DB_POOL_SIZE"))
+    # The ingest writers' own connections, so an expensive read can never starve ingestion.
+    db_writer_pool_size: int = Field(4, ge=1, validation_alias=_env("PULSE_DB_WRITER_POOL_SIZE"))
+    # statement_timeout of the request connections (reads and request writes), in milliseconds.
+    query_timeout_ms: int = Field(30_000, ge=100, validation_alias=_env("PULSE_QUERY_TIMEOUT_MS"))
+    # /metrics: open when unset; else `Authorization: Bearer <token>` (the admin token is accepted too).
+    metrics_token: str | None = Field(None, validation_alias=_env("PULSE_METRICS_TOKEN"))
 
     # Rate limits, requests per second (the reference's table).
     rate_limit_ingest: int = Field(100, ge=1, validation_alias=_env("PULSE_RATE_LIMIT_INGEST"))
@@ -49,11 +55,18 @@ class Settings(BaseSettings):
     ingest_shards: int = Field(2, ge=1, le=64, validation_alias=_env("PULSE_INGEST_SHARDS"))
     ingest_max_backlog: int = Field(200_000, ge=1, validation_alias=_env("PULSE_INGEST_MAX_BACKLOG"))
     ingest_batch_size: int = Field(200, ge=1, validation_alias=_env("PULSE_INGEST_BATCH_SIZE"))
+    ingest_max_backlog_bytes: int = Field(256 * 1024 * 1024, ge=1024,
+                                          validation_alias=_env("PULSE_INGEST_MAX_BACKLOG_BYTES"))
+    # The embedded Redis only (an external one is configured by its operator: docs/configuration.md).
+    embedded_redis_maxmemory: str = Field("1gb", validation_alias=_env("PULSE_EMBEDDED_REDIS_MAXMEMORY"))
 
     # GraphQL guards.
     graphql_max_depth: int = Field(12, ge=1, validation_alias=_env("PULSE_GRAPHQL_MAX_DEPTH"))
     graphql_max_tokens: int = Field(5000, ge=100, validation_alias=_env("PULSE_GRAPHQL_MAX_TOKENS"))
     graphql_max_aliases: int = Field(30, ge=1, validation_alias=_env("PULSE_GRAPHQL_MAX_ALIASES"))
+    graphql_max_cost: int = Field(2000, ge=10, validation_alias=_env("PULSE_GRAPHQL_MAX_COST"))
+    # Off: introspection needs a credential like every other operation (GraphiQL's page stays public).
+    graphql_introspection: bool = Field(True, validation_alias=_env("PULSE_GRAPHQL_INTROSPECTION"))
 
     @field_validator("allowed_origins", "trusted_proxies", mode="before")
     @classmethod

@@ -28,17 +28,23 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def create_engine(settings: Settings, *, writer: bool = False) -> AsyncEngine:
+    """The request engine, or (`writer`) the ingest writers' own, so reads never starve ingestion.
+    Request connections carry a statement_timeout; the writers' batches are bounded by their size."""
+    server_settings = {"application_name": "pulse-writer" if writer else "pulse", "timezone": "UTC",
+                       "work_mem": "32MB"}
+    if not writer:
+        server_settings["statement_timeout"] = str(settings.query_timeout_ms)
     return create_async_engine(
         settings.database_url,
         # A fixed pool: overflow connections are opened and closed per burst, and a new asyncpg
         # connection costs far more than waiting for a pooled one.
-        pool_size=settings.db_pool_size,
+        pool_size=settings.db_writer_pool_size if writer else settings.db_pool_size,
         max_overflow=0,
         # UTC sessions: partition bounds and date literals must not depend on the server's zone.
         # work_mem: a filtered report sorts and hashes a month of raw rows, and the default 4MB
         # sends those to disk; a connection uses it a few times over at most.
-        connect_args={"server_settings": {"application_name": "pulse", "timezone": "UTC", "work_mem": "32MB"}},
+        connect_args={"server_settings": server_settings},
     )
 
 

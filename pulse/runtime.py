@@ -17,6 +17,7 @@ class Runtime:
 
         self.settings = settings
         self.engine: AsyncEngine = create_engine(settings)
+        self.writer_engine: AsyncEngine = create_engine(settings, writer=True)
         # Writes run in a transaction the request or job commits; reads need none, and skipping
         # BEGIN/COMMIT saves two round trips on every GET.
         self.session: async_sessionmaker[AsyncSession] = create_session_factory(self.engine, runtime=self)
@@ -65,3 +66,4 @@ class Runtime:
         await self.redis.aclose()
         await self.stream_redis.aclose()
         await self.engine.dispose()
+        await self.writer_engine.dispose()

@@ -188,7 +188,7 @@ class ShardWriter:
     async def _transaction(self, body) -> None:
         staged = _Staged()
         try:
-            async with self.runtime.engine.connect() as sa_conn:
+            async with self.runtime.writer_engine.connect() as sa_conn:
                 raw = await sa_conn.get_raw_connection()
                 conn: asyncpg.Connection = raw.driver_connection
                 async with conn.transaction():
