@@ -35,9 +35,10 @@ MAX_REPLAY_DEPTH: Final = 256
 #: Integers anywhere in a payload: what a signed 64-bit integer holds.
 MIN_INT: Final = -(2**63)
 MAX_INT: Final = 2**63 - 1
-#: A profile's or account's traits once merged over every identify call.
-MAX_TRAIT_KEYS: Final = 500
-MAX_TRAIT_BYTES: Final = 65_536
+#: A profile's or account's traits once merged over every identify call: keys, and bytes as
+#: PostgreSQL prints the jsonb (a little roomier than compact JSON, so one identify always fits).
+MAX_TRAIT_KEYS: Final = 1000
+MAX_TRAIT_BYTES: Final = 131_072
 
 # -- ingestion backlog ----------------------------------------------------------------------
 # Entries and bytes per shard's stream: PULSE_INGEST_MAX_BACKLOG and PULSE_INGEST_MAX_BACKLOG_BYTES.

@@ -34,14 +34,23 @@ utm_source/medium/campaign/content/term, consent_mode, consent_granted.
     MAX_AGE, is an error. Absent means `now`.
   * `consent_granted`: true/false, or the strings "true"/"false" (any case), as the script's
     data attribute sends them.
+  * `user_agent`: the end user's browser or app user agent, forwarded by a server or mobile
+    SDK; when present it is the one parsed and bot-checked instead of the request's header.
 
 String limits are counted in characters; a longer value is rejected, never truncated:
 ids 200, url/referrer/filename 2048, path/element_selector 1024, title 512, hostname 253,
 names (event, screen, error type, release, environment, question ids) 200, utm values 500,
-language 64, screen/consent_mode/navigation_type 50, query 500, messages 4000, stack 16000.
+language 64, screen/consent_mode/navigation_type 50, query 500, messages 4000, stack 16000,
+user_agent 512.
+Values that become part of an index key are also bounded in UTF-8 bytes (pulse.limits): ids
+(visitor, user, session, account, recording) MAX_ID_BYTES, paths and UTM values
+MAX_KEY_BYTES; over it is rejected like a long value ("... at most N bytes in UTF-8"). A
+hostname taken from `url` is lowercased and cut to 253 characters rather than rejected.
 Free-form objects (event `data`, identify `traits`/`account_traits`, log `body`) must be JSON
-objects of at most MAX_FREEFORM_BYTES once serialized and at most MAX_FREEFORM_DEPTH levels
-deep. No string anywhere may contain NUL (\\u0000): PostgreSQL cannot store it.
+objects of at most MAX_FREEFORM_BYTES once serialized, MAX_FREEFORM_DEPTH levels deep and
+MAX_FREEFORM_KEYS keys in all; replay events may nest MAX_REPLAY_DEPTH levels. An integer
+anywhere in them must fit in 64 bits signed (MIN_INT..MAX_INT). No string anywhere may contain
+NUL (\\u0000): PostgreSQL cannot store it.
 
 Per type (`Item.data`):
   pageview         None (common fields only).
@@ -82,10 +91,12 @@ Per type (`Item.data`):
                    `completed` boolean, default false.
   replay           ReplayData. One chunk of recorder events for a recording. `events`: 1..1000
                    objects, each with a numeric `timestamp` (epoch ms) and a `type` (number or
-                   string), otherwise free-form (DOM snapshots nest deeply, so no depth limit
-                   beyond the body's). `recording_id` names the recording (one per page
-                   session); without it the recording is the session, so one of
-                   `recording_id` / `session_id` is required. `seq` is the chunk's sequence
+                   string), otherwise free-form (DOM snapshots nest deeply: up to
+                   MAX_REPLAY_DEPTH levels). `recording_id` names the recording (one per page
+                   session); without it the recording is the session: the client's
+                   `session_id` when sent, else (recording_id None here) the visitor's current
+                   session, which the writer fills in. A chunk is activity: it joins and
+                   extends the visitor's session like an engagement ping. `seq` is the chunk's sequence
                    number (integer >= 0, default 0) for ordering and de-duplication;
                    `is_complete` marks the last chunk.
   engagement       None (common fields only). The visitor is still on `path` at `timestamp`:
@@ -109,6 +120,19 @@ from urllib.parse import urlsplit
 import msgspec
 
 from pulse.errors import BadRequest, PayloadTooLarge
+from pulse.limits import (
+    MAX_BODY_BYTES,
+    MAX_FREEFORM_BYTES,
+    MAX_FREEFORM_DEPTH,
+    MAX_FREEFORM_KEYS,
+    MAX_HOSTNAME,
+    MAX_ID_BYTES,
+    MAX_INT,
+    MAX_KEY_BYTES,
+    MAX_REPLAY_DEPTH,
+    MIN_INT,
+    utf8_len,
+)
 
 __all__ = [
     "MAX_AGE", "MAX_BATCH_ITEMS", "MAX_BODY_BYTES", "MAX_FREEFORM_BYTES", "MAX_FREEFORM_DEPTH",
@@ -118,12 +142,9 @@ __all__ = [
     "WebVitalData", "parse_collect",
 ]
 
-MAX_BODY_BYTES: Final = 1_048_576
 MAX_BATCH_ITEMS: Final = 500
 MAX_FUTURE_SKEW: Final = timedelta(minutes=5)
 MAX_AGE: Final = timedelta(days=90)
-MAX_FREEFORM_BYTES: Final = 65_536
-MAX_FREEFORM_DEPTH: Final = 10
 MAX_REVENUE: Final = 1_000_000_000_000
 MAX_REPLAY_EVENTS: Final = 1000
 MAX_SURVEY_ANSWERS: Final = 100
@@ -243,7 +264,7 @@ class SurveyResponseData(msgspec.Struct, tag="survey_response", tag_field="kind"
 
 
 class ReplayData(msgspec.Struct, tag="replay", tag_field="kind"):
-    recording_id: str
+    recording_id: str | None  # None: the visitor's current session (filled in by the writer)
     events: list[dict[str, Any]]
     seq: int = 0
     is_complete: bool = False
@@ -275,6 +296,7 @@ class Item(msgspec.Struct):
     consent_mode: str | None = None
     consent_granted: bool | None = None
     data: ItemData | None = None
+    user_agent: str | None = None
 
     @property
     def module(self) -> str:
@@ -325,7 +347,15 @@ def _id(v: Any, key: str) -> str | None:
         raise _must(key, "a string")
     if len(v) > 200:
         raise _must(key, "at most 200 characters")
+    if len(v) > MAX_ID_BYTES // 4 and utf8_len(v) > MAX_ID_BYTES:
+        raise _must(key, f"at most {MAX_ID_BYTES} bytes in UTF-8")
     return v or None
+
+
+def _key_bytes(v: str, key: str) -> None:
+    """An indexed value's bound in bytes (its characters are checked by the caller)."""
+    if len(v) > MAX_KEY_BYTES // 4 and utf8_len(v) > MAX_KEY_BYTES:
+        raise _must(key, f"at most {MAX_KEY_BYTES} bytes in UTF-8")
 
 
 def _req_str(d: dict[str, Any], key: str, cap: int, *, strip: bool = True) -> str:
@@ -387,7 +417,7 @@ _encode = msgspec.json.encode
 
 
 def _freeform(v: Any, key: str) -> dict[str, Any]:
-    """A free-form JSON object: size and depth capped."""
+    """A free-form JSON object: size, depth, keys and integers bounded."""
     if v is None:
         return {}
     if type(v) is not dict:
@@ -397,22 +427,45 @@ def _freeform(v: Any, key: str) -> dict[str, Any]:
     raw = _encode(v)
     if len(raw) > MAX_FREEFORM_BYTES:
         raise _must(key, f"at most {MAX_FREEFORM_BYTES} bytes as JSON")
-    # Depth can't exceed the number of brackets, so only walk when there are enough of them.
-    if raw.count(b"{") + raw.count(b"[") > MAX_FREEFORM_DEPTH and _too_deep(v, MAX_FREEFORM_DEPTH):
-        raise _must(key, f"nested at most {MAX_FREEFORM_DEPTH} levels deep")
+    _bounded(v, raw, key, MAX_FREEFORM_DEPTH, MAX_FREEFORM_KEYS)
     return v
 
 
-def _too_deep(v: Any, budget: int) -> bool:
-    """Whether `v` nests containers more than `budget` levels deep (recursion stays within budget)."""
-    t = type(v)
-    if t is dict:
-        children: Any = v.values()
-    elif t is list:
-        children = v
-    else:
-        return False
-    return budget <= 0 or any(_too_deep(x, budget - 1) for x in children)
+# Nineteen digits or more: the only integers that can fall outside 64 bits.
+_LONG_DIGITS = re.compile(rb"\d{19}")
+
+
+def _bounded(v: Any, raw: bytes, key: str, depth: int, keys: int | None, *, top: int = 0) -> None:
+    """Depth, key count and integer range of a JSON value, given its compact encoding `raw`.
+
+    Walks the value only when `raw` says a bound may be passed: depth can't exceed the number
+    of brackets, keys the number of '":' (every key ends so), and a big integer needs 19 digits.
+    `top` is the level of `v` itself (-1 for a list whose items are the objects bounded).
+    """
+    deep = raw.count(b"{") + raw.count(b"[") > depth - top
+    many = keys is not None and raw.count(b'":') > keys
+    big = _LONG_DIGITS.search(raw) is not None
+    if not (deep or many or big):
+        return
+    seen = 0
+    stack: list[tuple[Any, int]] = [(v, top)]
+    while stack:
+        x, level = stack.pop()
+        t = type(x)
+        if t is dict:
+            children: Any = x.values()
+            seen += len(x)
+        elif t is list:
+            children = x
+        else:
+            if t is int and not MIN_INT <= x <= MAX_INT:
+                raise _must(key, f"holding integers between {MIN_INT} and {MAX_INT}")
+            continue
+        if level >= depth:
+            raise _must(key, f"nested at most {depth} levels deep")
+        if keys is not None and seen > keys:
+            raise _must(key, f"an object of at most {keys} keys in all")
+        stack.extend((c, level + 1) for c in children)
 
 
 # A JSON-escaped NUL that is not itself an escaped backslash followed by "u0000".
@@ -692,8 +745,6 @@ def _replay(d: dict[str, Any]) -> ReplayData:
     if rid is None:
         sid = d.get("session_id")
         rid = None if sid is None else _id(sid, "session_id")
-        if rid is None:
-            raise _Invalid("missing required field 'recording_id' (or 'session_id').")
     events = d.get("events")
     if events is None:
         raise _missing("events")
@@ -713,6 +764,7 @@ def _replay(d: dict[str, Any]) -> ReplayData:
             raise _missing(f"events[{i}].type")
         if type(et) not in (int, str):
             raise _must(f"events[{i}].type", "a number or string")
+    _bounded(events, _encode(events), "events", MAX_REPLAY_DEPTH, None, top=-1)
     seq = d.get("seq")
     seq = 0 if seq is None else _int(seq, "seq")
     return ReplayData(rid, events, seq, _bool(d, "is_complete", False))
@@ -783,17 +835,21 @@ def _parse_item(obj: Any, now: datetime, check_nul: bool) -> Item:
             _str(hostname, "hostname", 253)
         hostname = hostname.lower() or None
     path = get("path")
-    if path is not None and (type(path) is not str or len(path) > 1024):
-        _str(path, "path", 1024)
+    if path is not None:
+        if type(path) is not str or len(path) > 1024:
+            _str(path, "path", 1024)
+        _key_bytes(path, "path")
     path = path or None
     if url:
         if hostname is None or path is None:
             url_host, url_path = _split_url(url, url_key)
-            if hostname is None:
-                hostname = url_host
+            if hostname is None and url_host is not None:
+                hostname = url_host[:MAX_HOSTNAME]
             if path is None and url_path:
                 if len(url_path) > 1024:
                     raise _Invalid(f"field '{url_key}' has a path longer than 1024 characters.")
+                if utf8_len(url_path) > MAX_KEY_BYTES:
+                    raise _Invalid(f"field '{url_key}' has a path longer than {MAX_KEY_BYTES} bytes in UTF-8.")
                 path = url_path
     else:
         url = None
@@ -809,6 +865,9 @@ def _parse_item(obj: Any, now: datetime, check_nul: bool) -> Item:
     language = get("language")
     if language is not None and (type(language) is not str or len(language) > 64):
         _str(language, "language", 64)
+    user_agent = get("user_agent")
+    if user_agent is not None and (type(user_agent) is not str or len(user_agent) > 512):
+        _str(user_agent, "user_agent", 512)
 
     utm: dict[str, str] = {}
     for key, short in _UTM:
@@ -816,6 +875,7 @@ def _parse_item(obj: Any, now: datetime, check_nul: bool) -> Item:
         if v is not None:
             if type(v) is not str or len(v) > 500:
                 _str(v, key, 500)
+            _key_bytes(v, key)
             if v:
                 utm[short] = v
 
@@ -847,7 +907,8 @@ def _parse_item(obj: Any, now: datetime, check_nul: bool) -> Item:
         data = None
 
     return Item(typ, ts, visitor_id, user_id, session_id, url, hostname, path, referrer or None, title or None,
-                screen or None, language or None, utm, consent_mode or None, consent_granted, data)
+                screen or None, language or None, utm, consent_mode or None, consent_granted, data,
+                user_agent or None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -870,11 +931,13 @@ def parse_collect(body: bytes, *, now: datetime) -> Parsed:
         raise BadRequest(_PREFIX + "the body is empty; expected a JSON object or array.")
     try:
         doc = _decode(body)
+    except UnicodeDecodeError:  # msgspec before 0.23
+        raise BadRequest(_PREFIX + "the body is not valid UTF-8.") from None
     except msgspec.DecodeError as exc:
         detail = str(exc).removeprefix("JSON is malformed: ")
+        if "utf-8" in detail.lower():  # msgspec 0.23 and later
+            raise BadRequest(_PREFIX + "the body is not valid UTF-8.") from None
         raise BadRequest(f"{_PREFIX}malformed JSON: {detail[:1].lower()}{detail[1:]}.") from None
-    except UnicodeDecodeError:
-        raise BadRequest(_PREFIX + "the body is not valid UTF-8.") from None
     except RecursionError:
         raise BadRequest(_PREFIX + "JSON is nested too deeply.") from None
 

@@ -16,9 +16,11 @@ import msgspec
 from pulse.ingest.records import Record
 from pulse.ingest.rollups import local_day
 from pulse.ingest.sessionize import ATTRIBUTES, Session
+from pulse.limits import MAX_TRAIT_BYTES, MAX_TRAIT_KEYS
 
 PAGEVIEW_TYPES = frozenset({"pageview", "screen"})
-SESSION_TYPES = PAGEVIEW_TYPES | {"event", "engagement"}  # activity that joins and extends sessions
+# Activity that joins and extends sessions (a replay chunk is the visitor on the page, recording).
+SESSION_TYPES = PAGEVIEW_TYPES | {"event", "engagement", "replay"}
 _json = msgspec.json.encode
 
 
@@ -100,6 +102,8 @@ async def store(conn: asyncpg.Connection, project_id: UUID, records: list[Record
         if sink is None:
             continue
         table, extra, build = sink
+        if r.type == "replay" and r.data.recording_id is None:
+            r.data.recording_id = str(session_of[r.id])  # no recording named: the visitor's current session
         columns[table] = SHARED + extra
         rows[table].append((project_id, ts_of(r), UUID(bytes=r.id), numbers[r.visitor_id],
                             session_of.get(r.id), r.hostname, r.path, *build(r)))
@@ -166,15 +170,29 @@ async def count_bots(conn: asyncpg.Connection, project_id: UUID, bots: list[Reco
         [(project_id, day, hits) for day, hits in per_day.items()])
 
 
+def _merged_traits(table: str) -> str:
+    """Traits merged over `table`'s stored ones, within MAX_TRAIT_KEYS keys and MAX_TRAIT_BYTES:
+    past either bound, known traits still update but new keys are dropped; an update that would
+    still pass the byte bound leaves the stored traits as they are."""
+    merged = f"{table}.traits || excluded.traits"
+    known = (f"{table}.traits || COALESCE((SELECT jsonb_object_agg(k, v) FROM jsonb_each(excluded.traits) AS e(k, v) "
+             f"WHERE {table}.traits ? k), '{{}}'::jsonb)")
+    return (f"CASE WHEN (SELECT count(*) FROM jsonb_object_keys({merged})) <= {MAX_TRAIT_KEYS} "
+            f"AND octet_length(({merged})::text) <= {MAX_TRAIT_BYTES} THEN {merged} "
+            f"WHEN octet_length(({known})::text) <= {MAX_TRAIT_BYTES} THEN {known} "
+            f"ELSE {table}.traits END")
+
+
 async def identities(conn: asyncpg.Connection, project_id: UUID, records: list[Record]) -> None:
-    """Merge traits into profiles, record user aliases, attach visitors to accounts."""
+    """Merge traits into profiles (bounded: _merged_traits), record user aliases, attach visitors
+    to accounts."""
     for r in records:
         when, data = ts_of(r), r.data
         await conn.execute(
             "INSERT INTO identity_profiles (project_id, visitor_id, user_id, traits, first_seen_at, last_seen_at) "
             "VALUES ($1, $2, $3, $4::jsonb, $5, $5) ON CONFLICT (project_id, visitor_id) DO UPDATE SET "
             "user_id = COALESCE(excluded.user_id, identity_profiles.user_id), "
-            "traits = identity_profiles.traits || excluded.traits, "
+            f"traits = {_merged_traits('identity_profiles')}, "
             "last_seen_at = GREATEST(identity_profiles.last_seen_at, excluded.last_seen_at), "
             "first_seen_at = LEAST(identity_profiles.first_seen_at, excluded.first_seen_at)",
             project_id, r.visitor_id, r.user_id, _json(data.traits).decode(), when)
@@ -186,7 +204,7 @@ async def identities(conn: asyncpg.Connection, project_id: UUID, records: list[R
             await conn.execute(
                 "INSERT INTO identity_accounts (project_id, account_id, traits, first_seen_at, last_seen_at) "
                 "VALUES ($1, $2, $3::jsonb, $4, $4) ON CONFLICT (project_id, account_id) DO UPDATE SET "
-                "traits = identity_accounts.traits || excluded.traits, "
+                f"traits = {_merged_traits('identity_accounts')}, "
                 "last_seen_at = GREATEST(identity_accounts.last_seen_at, excluded.last_seen_at)",
                 project_id, data.account_id, _json(data.account_traits).decode(), when)
             await conn.execute(

@@ -513,10 +513,11 @@ def test_replay() -> None:
     assert item.session_id == "s_1"
     assert item.data == ReplayData("s_1", events, 0, True)  # recording falls back to the session
     assert one({"type": "replay", "recording_id": 77, "session_id": "s", "events": events}).data.recording_id == "77"
+    # Neither: the writer attaches the chunk to the visitor's current session.
+    assert one({"type": "replay", "events": events}).data.recording_id is None
 
 
 @pytest.mark.parametrize(("fields", "message"), [
-    ({"events": [{"type": 2, "timestamp": 1}]}, "missing required field 'recording_id' (or 'session_id')."),
     ({"recording_id": "r"}, "missing required field 'events'."),
     ({"recording_id": "r", "events": {}}, "field 'events' must be a list."),
     ({"recording_id": "r", "events": []}, "field 'events' must be a list of 1 to 1000 events."),
@@ -781,9 +782,11 @@ def test_nul_search_survives_deep_nesting() -> None:
     message = error(body)
     assert message.startswith("Invalid request body: field 'events[0].data[0][0]")
     assert message.endswith("[0]' must not contain NUL characters (\\u0000).")
-    # The same with the backslash escaped: no NUL, so it is accepted.
+    # The same with the backslash escaped: no NUL, but nested deeper than a replay may be.
     escaped = body.replace(b"\\u0000", b"\\\\u0000")
-    assert parse_collect(escaped, now=NOW).items[0].data.recording_id == "r"
+    assert error(escaped) == "Invalid request body: field 'events' must be nested at most 256 levels deep."
+    shallow = escaped.replace(b"[" * 900, b"[" * 254).replace(b"]" * 900, b"]" * 254)
+    assert parse_collect(shallow, now=NOW).items[0].data.recording_id == "r"
 
 
 def test_freeform_depth_check_survives_deep_nesting() -> None:
