@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlsplit
 
+from pulse.limits import clip
+
 UTM_FIELDS = ("source", "medium", "campaign", "content", "term")
-MAX_UTM_LENGTH = 500  # as payload validation allows
+MAX_UTM_LENGTH = 500  # characters, as payload validation allows; and at most MAX_KEY_BYTES (an index key)
 
 # Query parameters ad platforms append to a landing URL when an ad is clicked.
 # gbraid/wbraid are Google Ads' replacements for gclid on iOS.
@@ -72,4 +74,4 @@ def _clean(value: object, lower: bool) -> str | None:
     value = value.strip()
     if lower:
         value = value.lower()
-    return value[:MAX_UTM_LENGTH].rstrip() or None
+    return clip(value[:MAX_UTM_LENGTH]).rstrip() or None

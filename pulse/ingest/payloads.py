@@ -43,8 +43,9 @@ names (event, screen, error type, release, environment, question ids) 200, utm v
 language 64, screen/consent_mode/navigation_type 50, query 500, messages 4000, stack 16000,
 user_agent 512.
 Values that become part of an index key are also bounded in UTF-8 bytes (pulse.limits): ids
-(visitor, user, session, account, recording) MAX_ID_BYTES, paths and UTM values
-MAX_KEY_BYTES; over it is rejected like a long value ("... at most N bytes in UTF-8"). A
+(visitor, user, session, account, recording) MAX_ID_BYTES, paths MAX_KEY_BYTES (names are
+capped at 200 characters; UTM values are cut in bytes at enrichment); over it is rejected
+like a long value ("... at most N bytes in UTF-8"). A
 hostname taken from `url` is lowercased and cut to 253 characters rather than rejected.
 Free-form objects (event `data`, identify `traits`/`account_traits`, log `body`) must be JSON
 objects of at most MAX_FREEFORM_BYTES once serialized, MAX_FREEFORM_DEPTH levels deep and
@@ -875,7 +876,6 @@ def _parse_item(obj: Any, now: datetime, check_nul: bool) -> Item:
         if v is not None:
             if type(v) is not str or len(v) > 500:
                 _str(v, key, 500)
-            _key_bytes(v, key)
             if v:
                 utm[short] = v
 

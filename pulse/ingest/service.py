@@ -144,10 +144,10 @@ class Ingestor:
                 id=uuid.uuid4().bytes, type=item.type, ts=to_micros(item.ts), visitor_id=visitor_id,
                 user_id=item.user_id, session=item.session_id, hostname=item.hostname, path=item.path,
                 title=item.title, referrer=None if referral.is_internal else item.referrer,
-                # Derived values are indexed (rollups): cut to the key limit rather than refused.
+                # A source is a referrer's domain (indexed in rollups): cut to fit rather than refused.
                 source=clip(referral.source), channel=referral.channel,
-                utm_source=clip(utm.source), utm_medium=clip(utm.medium), utm_campaign=clip(utm.campaign),
-                utm_content=clip(utm.content), utm_term=clip(utm.term),
+                utm_source=utm.source, utm_medium=utm.medium, utm_campaign=utm.campaign,
+                utm_content=utm.content, utm_term=utm.term,
                 country=geo.country, region=geo.region, city=geo.city,
                 browser=agent.browser, os=agent.os, device=agent.device_type,
                 screen=item.screen, language=item.language, data=item.data))
