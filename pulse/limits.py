@@ -40,8 +40,20 @@ MAX_INT: Final = 2**63 - 1
 MAX_TRAIT_KEYS: Final = 1000
 MAX_TRAIT_BYTES: Final = 131_072
 
+# -- credentials ----------------------------------------------------------------------------
+#: Failed authentications (unknown keys, wrong admin or metrics tokens) per client address: a
+#: burst of this many, then one more every AUTH_FAILURE_INTERVAL seconds (30 a minute); further
+#: failing attempts get 429 with Retry-After. A valid credential is never throttled.
+AUTH_FAILURE_BURST: Final = 30
+AUTH_FAILURE_INTERVAL: Final = 2  # seconds
+#: Characters a configured PULSE_ADMIN_TOKEN must have at least (a generated one has 43).
+MIN_ADMIN_TOKEN_LENGTH: Final = 32
+
 # -- ingestion backlog ----------------------------------------------------------------------
 # Entries and bytes per shard's stream: PULSE_INGEST_MAX_BACKLOG and PULSE_INGEST_MAX_BACKLOG_BYTES.
+#: Dead letters kept per shard (entries the writer could not store); past it the oldest are
+#: trimmed (approximately: Redis trims whole stream nodes), so a flood of them cannot fill Redis.
+MAX_DEAD_LETTERS: Final = 10_000
 
 # -- reads ----------------------------------------------------------------------------------
 #: Filters per report, on REST and GraphQL alike.

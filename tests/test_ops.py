@@ -13,7 +13,8 @@ async def test_healthz(client):
 async def test_readyz_checks_database_and_redis(client):
     response = await client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "checks": {"database": "ok", "redis": "ok"}}
+    assert response.json() == {"status": "ready", "checks": {"database": "ok", "redis": "ok"},
+                               "dead_letters": {"total": 0, "by_shard": {"0": 0, "1": 0}}}
 
 
 async def test_readyz_reports_an_unreachable_redis(settings):

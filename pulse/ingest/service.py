@@ -77,7 +77,8 @@ class Ingestor:
         self.locator = GeoLocator(settings.geoip_city_db)
         self.salts = Salts(runtime.redis)
         self.buffer = IngestBuffer(runtime.stream_pipeliner, shards=settings.ingest_shards,
-                                   max_backlog=settings.ingest_max_backlog)
+                                   max_backlog=settings.ingest_max_backlog,
+                                   max_backlog_bytes=settings.ingest_max_backlog_bytes)
 
     async def accept(self, caller: Caller, body: bytes, client: Client, now: datetime) -> dict:
         parsed = parse_collect(body, now=now)

@@ -6,7 +6,10 @@ PostgreSQL transaction that also records the stream entry ids in `ingest_ledger`
 are acknowledged only after the commit. So:
 - PostgreSQL down: the batch fails, nothing is acknowledged, the writer retries until it is back;
 - a writer killed mid-batch: its lease lapses, another writer claims the pending entries;
-- a batch committed but not acknowledged: replayed, found in the ledger, skipped.
+- a batch committed but not acknowledged: replayed, found in the ledger, skipped;
+- a batch refused for a reason of its own (bad data, not an unreachable database: `retryable`):
+  split in halves, each its own transaction, in order, until the entries that fail alone are
+  found; those go to the shard's dead letters (pulse.ingest.deadletters), the rest commit.
 """
 
 from __future__ import annotations
@@ -21,14 +24,16 @@ from uuid import UUID
 
 import asyncpg
 from pyroaring import BitMap
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
+from sqlalchemy import exc as sa_exc
 
-from pulse.ingest import partitions, sinks
-from pulse.ingest.buffer import stream_key
+from pulse.ingest import deadletters, partitions, sinks
+from pulse.ingest.buffer import bytes_key, dead_key, stream_key
 from pulse.ingest.records import Entry, Record, decode_entry
 from pulse.ingest.rollups import COUNTERS, Deltas, Key
 from pulse.ingest.sessionize import TIMEOUT, Activity, Session, apply, client_session_uuid
-from pulse.observability import INGEST_BACKLOG, INGEST_WRITTEN
+from pulse.limits import MAX_DEAD_LETTERS
+from pulse.observability import INGEST_BACKLOG, INGEST_DEAD_LETTERS, INGEST_WRITTEN
 from pulse.runtime import Runtime
 
 log = logging.getLogger("pulse.writer")
@@ -41,6 +46,67 @@ _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
+
+
+# After a batch: dead letters in, written and dead entries acknowledged and deleted, their bytes
+# taken off the backlog counter (reset when the stream is empty: pulse.ingest.buffer), atomically.
+# KEYS: stream, bytes counter, dead letters. ARGV: group, bytes, dead-letter cap, n, n entry ids,
+# then four values per dead letter (pulse.ingest.deadletters.letter). Returns the stream's
+# length, its bytes and the number of dead letters. Deletes come first: a Redis at `maxmemory`
+# (noeviction) refuses a script whose first write may grow memory, never one that already wrote.
+_SETTLE = """
+local n = tonumber(ARGV[4])
+for i = 5, 4 + n, 500 do
+  local ids = {}
+  for j = i, math.min(i + 499, 4 + n) do ids[#ids + 1] = ARGV[j] end
+  redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
+  redis.call('XDEL', KEYS[1], unpack(ids))
+end
+for i = 5 + n, #ARGV, 4 do
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*',
+             'id', ARGV[i], 'r', ARGV[i + 1], 'error', ARGV[i + 2], 'at', ARGV[i + 3])
+end
+local left = redis.call('XLEN', KEYS[1])
+local size = redis.call('DECRBY', KEYS[2], ARGV[2])
+if left == 0 or size < 0 then
+  redis.call('DEL', KEYS[2])
+  size = 0
+end
+return {left, size, redis.call('XLEN', KEYS[3])}
+"""
+
+# SQLSTATE classes that say nothing against the entries: connection trouble (08), transaction
+# state (25), authorization (28), no such database (3D), serialization failure or deadlock (40),
+# schema or privileges (42: the statements are fixed, so a deployment problem), resources such as
+# too many connections or a full disk (53), locks and objects in use (55), operator intervention
+# such as an admin shutdown or "cannot connect now" (57), system errors (58), snapshot too old
+# (72), configuration files (F0) and internal errors (XX). Everything else, data exceptions (22),
+# integrity violations (23), program limits such as an index row too large (54), blames the batch.
+RETRY_SQLSTATE_CLASSES = frozenset({"08", "25", "28", "3D", "40", "42", "53", "55", "57", "58", "72", "F0", "XX"})
+
+
+def retryable(exc: BaseException) -> bool:
+    """Whether a failed batch should be retried as it is (the database or Redis is unreachable,
+    busy or shutting down), rather than split to find an entry at fault. Follows SQLAlchemy's
+    wrappers and exception causes down to the driver's error."""
+    chain: list[BaseException] = []
+    while exc is not None and exc not in chain and len(chain) < 10:
+        chain.append(exc)
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+    for e in chain:
+        if isinstance(e, (OSError, MemoryError, RedisError, sa_exc.TimeoutError)):
+            return True  # OSError: refused and reset connections, timeouts (TimeoutError)
+        if isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated:
+            return True
+        if isinstance(e, asyncpg.PostgresError):  # the server's own verdict
+            return str(e.sqlstate or "")[:2] in RETRY_SQLSTATE_CLASSES
+        if isinstance(e, asyncpg.InterfaceError):  # client side: a closed connection, or bad input
+            return not isinstance(e, ValueError)  # asyncpg's DataError is invalid query input
+        if isinstance(e, asyncpg.exceptions.InternalClientError):
+            return True
+    # No driver error below: SQLAlchemy's own connection-level wrappers still mean "retry".
+    return any(isinstance(e, (sa_exc.InterfaceError, sa_exc.OperationalError, sa_exc.DisconnectionError))
+               for e in chain)
 
 
 def lease_key(shard: int) -> str:
@@ -72,6 +138,7 @@ class ShardWriter:
         self.owned = False
         self.unacked = True  # entries read under this consumer name but not acknowledged may exist
         self._renew = self.redis.register_script(_RENEW)
+        self._settle = self.streams.register_script(_SETTLE)
         self._reset_caches()
 
     def _reset_caches(self) -> None:
@@ -143,16 +210,38 @@ class ShardWriter:
             self.unacked = more_pending
             return len(emptied)
         self.unacked = True  # until the acknowledgement below
-        await self.write(entries)
+        dead = await self._write_isolating(entries)
         ids = [entry_id for entry_id, _ in entries]
-        async with self.streams.pipeline(transaction=False) as pipe:
-            pipe.xack(self.stream, GROUP, *ids)
-            pipe.xdel(self.stream, *ids)
-            pipe.xlen(self.stream)
-            *_, remaining = await pipe.execute()
+        now = datetime.now(UTC)
+        letters = []
+        for entry_id, fields, exc in dead:
+            log.error("ingest entry refused; moved to the dead letters",
+                      extra={"shard": self.shard, "entry_id": entry_id, "error": deadletters.describe(exc)})
+            letters += deadletters.letter(entry_id, fields.get(b"r", b""), exc, now)
+        size = sum(len(fields.get(b"r", b"")) for _, fields in entries)
+        remaining, _, dead_letters = await self._settle(
+            keys=[self.stream, bytes_key(self.shard), dead_key(self.shard)],
+            args=[GROUP, size, MAX_DEAD_LETTERS, len(ids), *ids, *letters])
         self.unacked = more_pending
         INGEST_BACKLOG.labels(str(self.shard)).set(remaining)
+        INGEST_DEAD_LETTERS.labels(str(self.shard)).set(dead_letters)
         return len(entries)
+
+    async def _write_isolating(self, entries: list[tuple[str, dict]]) -> list[tuple[str, dict, Exception]]:
+        """Write `entries`; if that fails for a reason of their own (not `retryable`), write each
+        half in its own transaction, first half first, recursively: return the entries that fail
+        alone, with their errors. Every other entry is committed, in stream order, once (the
+        ledger skips halves already committed when a retry follows)."""
+        try:
+            await self.write(entries)
+            return []
+        except Exception as exc:
+            if retryable(exc):
+                raise
+            if len(entries) == 1:
+                return [(*entries[0], exc)]
+        half = len(entries) // 2
+        return await self._write_isolating(entries[:half]) + await self._write_isolating(entries[half:])
 
     # -- one batch, one transaction -------------------------------------------------------------
 
