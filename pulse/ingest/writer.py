@@ -39,6 +39,7 @@ from pulse.runtime import Runtime
 log = logging.getLogger("pulse.writer")
 
 GROUP = "writers"
+SETTLE_BYTES = 8 * 1024 * 1024  # dead letters' bytes per settle call (one Redis command)
 LEASE_MS = 10_000
 CACHE_LIMIT = 200_000
 
@@ -211,21 +212,37 @@ class ShardWriter:
             return len(emptied)
         self.unacked = True  # until the acknowledgement below
         dead = await self._write_isolating(entries)
-        ids = [entry_id for entry_id, _ in entries]
-        now = datetime.now(UTC)
-        letters = []
-        for entry_id, fields, exc in dead:
-            log.error("ingest entry refused; moved to the dead letters",
-                      extra={"shard": self.shard, "entry_id": entry_id, "error": deadletters.describe(exc)})
-            letters += deadletters.letter(entry_id, fields.get(b"r", b""), exc, now)
-        size = sum(len(fields.get(b"r", b"")) for _, fields in entries)
-        remaining, _, dead_letters = await self._settle(
-            keys=[self.stream, bytes_key(self.shard), dead_key(self.shard)],
-            args=[GROUP, size, MAX_DEAD_LETTERS, len(ids), *ids, *letters])
+        remaining, dead_letters = await self._settle_batch(entries, dead)
         self.unacked = more_pending
         INGEST_BACKLOG.labels(str(self.shard)).set(remaining)
         INGEST_DEAD_LETTERS.labels(str(self.shard)).set(dead_letters)
         return len(entries)
+
+    async def _settle_batch(self, entries: list[tuple[str, dict]],
+                            dead: list[tuple[str, dict, Exception]]) -> tuple[int, int]:
+        """Acknowledge and delete a written batch, moving its `dead` entries to the dead letters;
+        return the stream's length and the number of dead letters. Each call of the script is
+        atomic (a dead letter is added in the step that deletes its entry: never lost, never
+        doubled); dead letters go SETTLE_BYTES at a time, since entries may be large."""
+        now = datetime.now(UTC)
+        sizes = {entry_id: len(fields.get(b"r", b"")) for entry_id, fields in entries}
+        failed = {entry_id for entry_id, _, _ in dead}
+        chunks: list[list] = [[]]
+        for entry_id, fields, exc in dead:
+            log.error("ingest entry refused; moved to the dead letters",
+                      extra={"shard": self.shard, "entry_id": entry_id, "error": deadletters.describe(exc)})
+            if chunks[-1] and sum(sizes[i] for i, _ in chunks[-1]) + sizes[entry_id] > SETTLE_BYTES:
+                chunks.append([])
+            chunks[-1].append((entry_id, deadletters.letter(entry_id, fields.get(b"r", b""), exc, now)))
+        written = [entry_id for entry_id, _ in entries if entry_id not in failed]
+        for n, chunk in enumerate(chunks):
+            ids = (written if n == 0 else []) + [entry_id for entry_id, _ in chunk]
+            args = [GROUP, sum(sizes[i] for i in ids), MAX_DEAD_LETTERS, len(ids), *ids]
+            for _, values in chunk:
+                args += values
+            remaining, _, dead_letters = await self._settle(
+                keys=[self.stream, bytes_key(self.shard), dead_key(self.shard)], args=args)
+        return remaining, dead_letters
 
     async def _write_isolating(self, entries: list[tuple[str, dict]]) -> list[tuple[str, dict, Exception]]:
         """Write `entries`; if that fails for a reason of their own (not `retryable`), write each

@@ -208,6 +208,25 @@ async def test_a_replayed_dead_letter_lands_once_its_cause_is_fixed(app, client,
     assert (await paths(app, a)).count("/flaky") == 1
 
 
+async def test_many_dead_letters_of_one_batch_are_settled_in_several_steps(app, client, projects, monkeypatch):
+    from pulse.ingest import writer as writer_module
+
+    monkeypatch.setattr(writer_module, "SETTLE_BYTES", 10)  # one dead letter per script call
+    a = projects["A"]
+    clock = Clock()
+    await send(client, a, "/before-three", clock, "vm")
+    for i in range(3):
+        await inject(app, a, b"\xc1 bad " + bytes([i]) * 20)
+    await send(client, a, "/after-three", clock, "vm")
+    assert await drain(app) == 5
+    letters = await dead_letters(app)
+    assert [dl.entry[-1] for dl in letters] == [0, 1, 2]
+    assert {"/before-three", "/after-three"} <= set(await paths(app, a))
+    redis = app.state.runtime.stream_redis
+    assert await redis.xlen(stream_key(0)) == 0 and await redis.get(bytes_key(0)) is None
+    assert await cli(app, "drop", every=True) == (0, "", "Dropped 3 dead letters.\n")
+
+
 async def test_cli_arguments_are_checked(app):
     assert await cli(app, "replay") == (2, "", "error: name one dead-letter id, or --all\n")
     assert await cli(app, "drop", letter_id="1-0", every=True) == (2, "", "error: name one dead-letter id, or --all\n")
