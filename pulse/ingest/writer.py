@@ -32,7 +32,6 @@ from pulse.ingest.buffer import bytes_key, dead_key, stream_key
 from pulse.ingest.records import Entry, Record, decode_entry
 from pulse.ingest.rollups import COUNTERS, Deltas, Key
 from pulse.ingest.sessionize import TIMEOUT, Activity, Session, apply, client_session_uuid
-from pulse.limits import MAX_DEAD_LETTERS
 from pulse.observability import INGEST_BACKLOG, INGEST_DEAD_LETTERS, INGEST_WRITTEN
 from pulse.runtime import Runtime
 
@@ -51,21 +50,20 @@ return 0
 
 # After a batch: dead letters in, written and dead entries acknowledged and deleted, their bytes
 # taken off the backlog counter (reset when the stream is empty: pulse.ingest.buffer), atomically.
-# KEYS: stream, bytes counter, dead letters. ARGV: group, bytes, dead-letter cap, n, n entry ids,
+# KEYS: stream, bytes counter, dead letters. ARGV: group, bytes, n, n entry ids,
 # then four values per dead letter (pulse.ingest.deadletters.letter). Returns the stream's
 # length, its bytes and the number of dead letters. Deletes come first: a Redis at `maxmemory`
 # (noeviction) refuses a script whose first write may grow memory, never one that already wrote.
 _SETTLE = """
-local n = tonumber(ARGV[4])
-for i = 5, 4 + n, 500 do
+local n = tonumber(ARGV[3])
+for i = 4, 3 + n, 500 do
   local ids = {}
-  for j = i, math.min(i + 499, 4 + n) do ids[#ids + 1] = ARGV[j] end
+  for j = i, math.min(i + 499, 3 + n) do ids[#ids + 1] = ARGV[j] end
   redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
   redis.call('XDEL', KEYS[1], unpack(ids))
 end
-for i = 5 + n, #ARGV, 4 do
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*',
-             'id', ARGV[i], 'r', ARGV[i + 1], 'error', ARGV[i + 2], 'at', ARGV[i + 3])
+for i = 4 + n, #ARGV, 4 do
+  redis.call('XADD', KEYS[3], '*', 'id', ARGV[i], 'r', ARGV[i + 1], 'error', ARGV[i + 2], 'at', ARGV[i + 3])
 end
 local left = redis.call('XLEN', KEYS[1])
 local size = redis.call('DECRBY', KEYS[2], ARGV[2])
@@ -237,7 +235,7 @@ class ShardWriter:
         written = [entry_id for entry_id, _ in entries if entry_id not in failed]
         for n, chunk in enumerate(chunks):
             ids = (written if n == 0 else []) + [entry_id for entry_id, _ in chunk]
-            args = [GROUP, sum(sizes[i] for i in ids), MAX_DEAD_LETTERS, len(ids), *ids]
+            args = [GROUP, sum(sizes[i] for i in ids), len(ids), *ids]
             for _, values in chunk:
                 args += values
             remaining, _, dead_letters = await self._settle(
