@@ -51,9 +51,6 @@ MIN_ADMIN_TOKEN_LENGTH: Final = 32
 
 # -- ingestion backlog ----------------------------------------------------------------------
 # Entries and bytes per shard's stream: PULSE_INGEST_MAX_BACKLOG and PULSE_INGEST_MAX_BACKLOG_BYTES.
-#: Dead letters kept per shard (entries the writer could not store); past it the oldest are
-#: trimmed (approximately: Redis trims whole stream nodes), so a flood of them cannot fill Redis.
-MAX_DEAD_LETTERS: Final = 10_000
 
 # -- reads ----------------------------------------------------------------------------------
 #: Filters per report, on REST and GraphQL alike.
