@@ -8,6 +8,16 @@ Redis round trip (a small Lua script) that counts it against the rate limit, rec
 `last_used_at`, and reads the project's access epoch; any change to the project's keys or
 modules writes a new epoch after it commits, so a revoked key stops working at once in every
 process. The admin token's project lookups are not cached: they are rare and read the database.
+
+A key that can neither query nor administer (an ingest key, public in every page that tracks)
+always counts against its project's ingest budget, so it cannot spend the query budget the
+dashboard lives on. Unknown keys are remembered for a few seconds in a small cache of their own,
+apart from the valid ones, and every failed authentication (unknown key, wrong admin token)
+counts against the client's address: beyond a burst, further failures get 429 (pulse.limits).
+A valid credential is never throttled.
+
+A dashboard session carries a `SessionKey` (the key's id, never the key): it is resolved through
+the same cache and checks as the key itself, and never holds the `admin` scope.
 """
 
 from __future__ import annotations
@@ -15,13 +25,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
+import re
 import secrets
 import string
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 from uuid import UUID
 
 import redis.asyncio as aioredis
@@ -31,6 +43,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pulse import errors
 from pulse.db import after_commit, as_uuid
+from pulse.limits import AUTH_FAILURE_BURST, AUTH_FAILURE_INTERVAL
 from pulse.modules.registry import ALWAYS_ON, DEFAULT_ACCESS, MODULES, Access, Action
 from pulse.privacy.settings import DEFAULTS as PRIVACY_DEFAULTS
 from pulse.privacy.settings import PrivacySettings, from_row
@@ -44,9 +57,13 @@ SCOPES = ("ingest", "query", "admin")
 KEY_PREFIX = "pa_live_"
 _KEY_ALPHABET = string.ascii_letters + string.digits
 _KEY_RANDOM_LENGTH = 24  # 24 base62 characters: about 143 random bits
+# What generate_key makes: anything else is refused without asking the database.
+_KEY_FORMAT = re.compile(f"{KEY_PREFIX}[A-Za-z0-9]{{{_KEY_RANDOM_LENGTH}}}")
 _NEGATIVE_TTL = 5.0  # seconds an unknown key stays known-unknown, to spare the database
 _MAX_AGE = 60.0  # a safety net: even without an epoch change, reload cached rows this often
-_CACHE_SIZE = 10_000
+_CACHE_SIZE = 10_000  # valid keys (and sessions' key ids)
+_UNKNOWN_CACHE_SIZE = 1_000  # unknown keys: a cache of their own, so they never push valid ones out
+SESSION_ENDED = "Your dashboard session has ended. Log in again at /dashboard."
 # A freshly loaded key has no epoch yet: its first request reads one and reloads once, so the
 # cached rows are never older than the epoch they are tagged with.
 _UNKNOWN = object()
@@ -87,6 +104,43 @@ if KEYS[3] then redis.call('HSET', KEYS[3], ARGV[1], ARGV[2]) end
 return {n, epoch}
 """
 
+# A failed authentication from one client address (GCRA): each failure moves the address's
+# "theoretical arrival time" one interval on; while that stays within burst * interval of now
+# the failure is let through (401), beyond it the attempt is refused (429) without moving it.
+# Returns 0, or the milliseconds to wait. ARGV: now (ms), interval (ms), burst.
+_FAILURE = """
+local now = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local window = interval * tonumber(ARGV[3])
+local stored = redis.call('GET', KEYS[1])
+local tat = now
+if stored and tonumber(stored) > now then tat = tonumber(stored) end
+local next_tat = tat + interval
+if next_tat - now > window then return next_tat - now - window end
+redis.call('SET', KEYS[1], next_tat, 'PX', next_tat - now)
+return 0
+"""
+
+
+def failures_key(client: str) -> str:
+    return f"pulse:auth_failures:{client}"
+
+
+def client_address(scope) -> str | None:
+    """The client's address from an ASGI scope (uvicorn has already applied X-Forwarded-For
+    from PULSE_TRUSTED_PROXIES)."""
+    client = scope.get("client")
+    return client[0] if client else None
+
+
+class TooManyFailures(errors.RateLimited):
+    """429 for an address that failed to authenticate too often; only failing attempts get it."""
+
+    def __init__(self, retry_after: int) -> None:
+        errors.ApiError.__init__(
+            self, f"Too many failed authentications from this address. Retry after {retry_after} seconds.",
+            headers={"Retry-After": str(retry_after)})
+
 
 @dataclass(frozen=True, slots=True)
 class Need:
@@ -103,6 +157,14 @@ PROJECT_ADMIN = Need(module=None, scopes=("admin",))  # admin token, or an admin
 
 def need(module: str | None, *scopes: str) -> Need:
     return Need(module=module, scopes=scopes or ("query",))
+
+
+@dataclass(frozen=True, slots=True)
+class SessionKey:
+    """A dashboard session's credential: the id of a key checked at login, and its project."""
+
+    key_id: UUID
+    project_id: UUID
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,10 +211,14 @@ class _Entry:
 
 
 class _LRU(OrderedDict):
-    def put(self, key: object, value: _Entry) -> None:
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def put(self, key: object, value: object) -> None:
         self[key] = value
         self.move_to_end(key)
-        if len(self) > _CACHE_SIZE:
+        if len(self) > self.size:
             self.popitem(last=False)
 
 
@@ -189,8 +255,9 @@ class AccessControl:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self._keys: _LRU = _LRU()
-        self._touch_sha: str | None = None
+        self._keys = _LRU(_CACHE_SIZE)  # sha256 of a key, or a key's id (sessions) -> _Entry
+        self._unknown = _LRU(_UNKNOWN_CACHE_SIZE)  # the same, for unknown ones -> when found unknown
+        self._shas: dict[str, str] = {}  # script -> its SHA once loaded into Redis
         self._admin_token_id = (hashlib.sha256(runtime.settings.admin_token.encode()).hexdigest()[:16]
                                 if runtime.settings.admin_token else "none")
 
@@ -200,21 +267,36 @@ class AccessControl:
 
     # -- who is calling -----------------------------------------------------------------------
 
-    async def identify(self, *, key: str | None, bearer: str | None, platform: bool = False,
-                       bucket: str = "query") -> Caller:
+    async def identify(self, *, key: str | SessionKey | None, bearer: str | None, platform: bool = False,
+                       bucket: str = "query", client: str | None = None) -> Caller:
         """Resolve the credential and count the request against its rate limit: one Redis round
-        trip. A key's caller carries its project; the admin token's carries none until `scoped`."""
+        trip. A key's caller carries its project; the admin token's carries none until `scoped`.
+        `client` is the caller's address (`client_address`): failures are throttled per address."""
         if bearer and bearer.startswith(KEY_PREFIX) and key is None:
             key, bearer = bearer, None  # a key sent as a bearer token is still a key
         if key is not None:
-            return await self._key_caller(key, bucket)
+            return await self._key_caller(key, bucket, client)
         if bearer is not None:
-            token = self.runtime.settings.admin_token
-            if not token or not hmac.compare_digest(bearer.encode(), token.encode()):
-                raise errors.Unauthorized(errors.INVALID_ADMIN_TOKEN)
+            if not self.is_admin_token(bearer):
+                await self.failed(client, errors.INVALID_ADMIN_TOKEN)
             await self._touch(f"pulse:admin:{self._admin_token_id}:rl", self.runtime.settings.rate_limit_admin)
             return Caller()
         raise errors.Unauthorized(errors.MISSING_ADMIN_TOKEN if platform else errors.MISSING_KEY)
+
+    def is_admin_token(self, value: str) -> bool:
+        token = self.runtime.settings.admin_token
+        return bool(token) and hmac.compare_digest(value.encode(), token.encode())
+
+    async def failed(self, client: str | None, message: str) -> NoReturn:
+        """A failed authentication: 401 with `message`, or 429 once `client` has failed more than
+        its burst (one Redis round trip; a request without an address is not throttled)."""
+        if client:
+            now = int(time.time() * 1000)
+            wait_ms = await self._script(_FAILURE, [failures_key(client)],
+                                         [now, AUTH_FAILURE_INTERVAL * 1000, AUTH_FAILURE_BURST])
+            if wait_ms:
+                raise TooManyFailures(max(1, math.ceil(wait_ms / 1000)))
+        raise errors.Unauthorized(message)
 
     async def scoped(self, caller: Caller, project_id: str | UUID, load_projects=None) -> Caller:
         """The caller acting on `project_id` (a path parameter, `?project_id=` or a GraphQL
@@ -231,55 +313,77 @@ class AccessControl:
 
     # -- project keys ------------------------------------------------------------------------
 
-    async def _key_caller(self, raw_key: str, bucket: str) -> Caller:
-        digest = hash_key(raw_key)
-        entry = self._keys.get(digest)
+    async def _key_caller(self, key: str | SessionKey, bucket: str, client: str | None) -> Caller:
+        session = isinstance(key, SessionKey)
+        if session:
+            cache_key: str | UUID = key.key_id
+        elif _KEY_FORMAT.fullmatch(key):
+            cache_key = hash_key(key)
+        else:
+            await self.failed(client, errors.INVALID_KEY)
+        entry = self._keys.get(cache_key)
         now = time.monotonic()
-        age = now - entry.loaded_at if entry is not None else 0.0
-        if entry is None or age > _MAX_AGE or (entry.value is None and age > _NEGATIVE_TTL):
-            entry = await self._reload(digest, _UNKNOWN, entry)
-        if entry.value is None:
-            raise errors.Unauthorized(errors.INVALID_KEY)
+        if entry is None or now - entry.loaded_at > _MAX_AGE:
+            unknown_since = self._unknown.get(cache_key)
+            if unknown_since is None or now - unknown_since > _NEGATIVE_TTL:
+                entry = await self._reload(cache_key, _UNKNOWN, entry)
+        if entry is None or (session and entry.value[0].project_id != key.project_id):
+            await self._refused(key, client)
         record, project = entry.value
+        if not record.scopes & {"query", "admin"}:
+            bucket = "ingest"  # an ingest key never spends the query budget, whatever it calls
         limit = (self.runtime.settings.rate_limit_ingest if bucket == "ingest"
                  else self.runtime.settings.rate_limit_query)
         epoch = await self._touch(f"pulse:{{{record.project_id}}}:rl:{bucket}", limit,
                                   record.project_id, key_id=record.id)
         if epoch != entry.epoch:
-            entry = await self._reload(digest, epoch, entry)
-            if entry.value is None:
-                raise errors.Unauthorized(errors.INVALID_KEY)
+            entry = await self._reload(cache_key, epoch, entry)
+            if entry is None:
+                await self._refused(key, client)
             record, project = entry.value
+        if session:
+            record = replace(record, scopes=record.scopes - {"admin"})  # a cookie never runs mutations
         return Caller(project=project, key=record)
 
-    async def _reload(self, digest: str, epoch: object, cached: _Entry | None) -> _Entry:
-        """Reload a key; while the database is unreachable, keep serving what is cached, so
-        ingestion (which needs only Redis) goes on through a PostgreSQL outage."""
+    async def _refused(self, key: str | SessionKey, client: str | None) -> NoReturn:
+        if isinstance(key, SessionKey):  # signed by us: a revoked key, not a guess
+            raise errors.Unauthorized(SESSION_ENDED)
+        await self.failed(client, errors.INVALID_KEY)
+
+    async def _reload(self, cache_key: str | UUID, epoch: object, cached: _Entry | None) -> _Entry | None:
+        """Reload a key (None: unknown or revoked); while the database is unreachable, keep serving
+        what is cached, so ingestion (which needs only Redis) goes on through a PostgreSQL outage."""
         try:
-            return await self._load_key(digest, epoch=epoch)
+            return await self._load_key(cache_key, epoch=epoch)
         except (SQLAlchemyError, OSError) as exc:
-            if cached is not None and cached.value is not None:
+            if cached is not None:
                 log.warning("database unreachable; using the cached key", exc_info=True)
                 return cached
             raise errors.Unavailable("Service temporarily unavailable: the database is unreachable.") from exc
 
-    async def _load_key(self, digest: str, *, epoch: object) -> _Entry:
-        """Load a key and its project, tagged with the epoch read before this load."""
+    async def _load_key(self, cache_key: str | UUID, *, epoch: object) -> _Entry | None:
+        """Load a key (by the SHA-256 of its value, or by its id) and its project, tagged with the
+        epoch read before this load and cached under both; an unknown one goes to the cache of
+        unknown keys."""
         from pulse.admin.tables import ApiKey
 
+        column = ApiKey.id if isinstance(cache_key, UUID) else ApiKey.key_hash
         async with self.runtime.read_session() as session:
             row = (await session.execute(
-                select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
+                select(ApiKey).where(column == cache_key, ApiKey.revoked_at.is_(None))
             )).scalar_one_or_none()
             project = (await self._load_projects(session, [row.project_id]))[0] if row is not None else None
         if row is None or project is None:
-            entry = _Entry(None, None)
-        else:
-            record = KeyRecord(row.id, row.project_id, frozenset(row.scopes),
-                               frozenset(row.allowed_modules) if row.allowed_modules else None,
-                               row.expires_at)
-            entry = _Entry((record, project), epoch)
-        self._keys.put(digest, entry)
+            self._keys.pop(cache_key, None)
+            self._unknown.put(cache_key, time.monotonic())
+            return None
+        record = KeyRecord(row.id, row.project_id, frozenset(row.scopes),
+                           frozenset(row.allowed_modules) if row.allowed_modules else None,
+                           row.expires_at)
+        entry = _Entry((record, project), epoch)
+        self._unknown.pop(cache_key, None)
+        for found in (row.key_hash, row.id):  # by value and by id: a login's key is then a session's
+            self._keys.put(found, entry)
         return entry
 
     # -- projects ----------------------------------------------------------------------------
@@ -321,26 +425,29 @@ class AccessControl:
             keys.append(epoch_key(project_id))
             if key_id is not None:
                 keys.append(last_used_key(project_id))
-        args = (str(key_id), second)
+        count, epoch = await self._script(_TOUCH, keys, [str(key_id), second])
+        if count > limit:
+            raise errors.RateLimited(1)
+        return epoch
+
+    async def _script(self, script: str, keys: list[str], args: list) -> object:
+        """Run one of this module's Lua scripts, pipelined with concurrent requests' calls."""
         try:
-            if self._touch_sha is None:
-                self._touch_sha = await self.redis.script_load(_TOUCH)
-            sha = self._touch_sha
+            sha = self._shas.get(script)
+            if sha is None:
+                sha = self._shas[script] = await self.redis.script_load(script)
             result = (await self.runtime.pipeliner.run(
                 lambda pipe: pipe.evalsha(sha, len(keys), *keys, *args)))[0]
             if isinstance(result, NoScriptError):  # Redis restarted and forgot the script
-                self._touch_sha = None
-                result = await self.redis.eval(_TOUCH, len(keys), *keys, *args)
+                self._shas.pop(script, None)
+                result = await self.redis.eval(script, len(keys), *keys, *args)
             elif isinstance(result, Exception):
                 raise result
         except (RedisError, OSError) as exc:
             # Invalidations may be lost while Redis is away: start afresh when it is back.
             self._keys.clear()
             raise errors.Unavailable("Service temporarily unavailable: Redis is unreachable.") from exc
-        count, epoch = result
-        if count > limit:
-            raise errors.RateLimited(1)
-        return epoch
+        return result
 
     check = staticmethod(check)
 

@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import secrets
+import shlex
 import signal
 import sys
 import tempfile
@@ -16,11 +17,13 @@ from contextlib import contextmanager
 
 from pulse.config import Settings, get_settings
 
+# The token itself is never printed: stderr usually ends up in a log.
 FIRST_RUN_NOTE = """\
-Pulse generated {what} on first run and stored it in {path}.
-{hint}
-    {value}
-In production, set {env} explicitly instead.
+Pulse generated an admin token on first run and stored it in {path} (readable by this user only).
+Read it with:
+    python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["PULSE_ADMIN_TOKEN"])' {path}
+Use it as 'Authorization: Bearer <token>' for /api/admin.
+In production, set PULSE_ADMIN_TOKEN explicitly instead (at least 32 characters).
 """
 
 
@@ -40,26 +43,23 @@ def services(settings: Settings) -> Iterator[Settings]:
 
 def ensure_secrets(settings: Settings) -> Settings:
     """Generate the admin token and cookie secret once, when they are not configured."""
-    wanted = {"PULSE_ADMIN_TOKEN": ("an admin token", "Use it as 'Authorization: Bearer <token>' for /api/admin:"),
-              "PULSE_COOKIE_SECRET": ("a cookie secret", "It signs dashboard sessions:")}
-    missing = [env for env in wanted if not os.environ.get(env)]
+    missing = [env for env in ("PULSE_ADMIN_TOKEN", "PULSE_COOKIE_SECRET") if not os.environ.get(env)]
     if not missing:
         return settings
     path = settings.data_dir / "secrets.json"
     stored = json.loads(path.read_text()) if path.exists() else {}
+    generated = [env for env in missing if env not in stored]
+    for env in generated:
+        stored[env] = secrets.token_urlsafe(32)
     for env in missing:
-        if env not in stored:
-            stored[env] = secrets.token_urlsafe(32)
-            what, hint = wanted[env]
-            if env == "PULSE_ADMIN_TOKEN":
-                print(FIRST_RUN_NOTE.format(what=what, path=path, hint=hint, value=stored[env], env=env),
-                      file=sys.stderr, flush=True)
         os.environ[env] = stored[env]
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as tmp:
         json.dump(stored, tmp)
     os.chmod(tmp.name, 0o600)
     os.replace(tmp.name, path)
+    if "PULSE_ADMIN_TOKEN" in generated:  # once the file holds it
+        print(FIRST_RUN_NOTE.format(path=shlex.quote(str(path.resolve()))), file=sys.stderr, flush=True)
     get_settings.cache_clear()
     return get_settings()
 

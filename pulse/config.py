@@ -9,6 +9,8 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from pulse.limits import MIN_ADMIN_TOKEN_LENGTH
+
 
 def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
@@ -16,7 +18,8 @@ def _env(*names: str) -> AliasChoices:
 
 class Settings(BaseSettings):
     # Environment names only (no bare field names such as PORT), so a host's own variables never leak in.
-    model_config = SettingsConfigDict(extra="ignore")
+    # A refused value is never echoed: it may be a secret (a token, a URL with a password).
+    model_config = SettingsConfigDict(extra="ignore", hide_input_in_errors=True)
 
     # Named exactly as the API reference lists them.
     database_url: str | None = Field(None, validation_alias=_env("DATABASE_URL"))
@@ -86,6 +89,29 @@ class Settings(BaseSettings):
                 return "postgresql+asyncpg://" + value[len(prefix):]
         return value
 
+    @field_validator("admin_token")
+    @classmethod
+    def _long_admin_token(cls, value: str | None) -> str | None:
+        """Empty means unset; a set token must be long enough that guessing it is hopeless."""
+        if not value:
+            return None
+        if len(value) < MIN_ADMIN_TOKEN_LENGTH:
+            raise ValueError(f"PULSE_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_LENGTH} characters long "
+                             f"(it has {len(value)}); generate one with "
+                             "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`")
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _no_wildcard_with_credentials(cls, value: list[str]) -> list[str]:
+        """CORS is answered with credentials (keys, the dashboard cookie), so an origin list that
+        lets any site in would let any site read what a logged-in user may read."""
+        for origin in value:
+            if origin in ("*", "null"):
+                raise ValueError(f"ALLOWED_ORIGINS={origin} is refused: Pulse answers cross-origin requests "
+                                 "with credentials, so every site could read a logged-in user's data. "
+                                 "List the exact origins instead, e.g. ALLOWED_ORIGINS=https://dash.example.com")
+        return value
 
 
 @lru_cache

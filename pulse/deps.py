@@ -3,19 +3,23 @@ and the caller, checked against what the route declared."""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import AsyncIterator, Mapping
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pulse.auth import Caller, Need
+from pulse import errors
+from pulse.auth import Caller, Need, SessionKey, client_address
 from pulse.db import commit
 from pulse.modules.registry import Action
 from pulse.runtime import Runtime
 from pulse.web.session import session_key
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MISSING_METRICS_TOKEN = "Missing metrics token. Provide it via Authorization: Bearer <PULSE_METRICS_TOKEN>."
+INVALID_METRICS_TOKEN = "Invalid metrics token."
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -48,9 +52,9 @@ def bearer_token(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-async def request_key(request: Request, runtime: Runtime, *, platform: bool = False) -> str | None:
+async def request_key(request: Request, runtime: Runtime, *, platform: bool = False) -> str | SessionKey | None:
     """The project key a request carries: X-Pulse-Key, else ?key=, else (when no Authorization
-    header is sent either) the key of a dashboard session cookie (pulse/web/session.py)."""
+    header is sent either) the key id of a dashboard session cookie (pulse/web/session.py)."""
     key = request.headers.get("x-pulse-key") or request.query_params.get("key")
     if key is None and not platform and "authorization" not in request.headers:
         key = await session_key(request, runtime)
@@ -65,7 +69,7 @@ def requires(need: Need, *, bucket: str | None = None):
         params = request.query_params
         caller = await runtime.access.identify(
             key=await request_key(request, runtime, platform=need.platform), bearer=bearer_token(request.headers),
-            platform=need.platform, bucket=rate_bucket)
+            platform=need.platform, bucket=rate_bucket, client=client_address(request.scope))
         target = request.path_params.get("project_id") or params.get("project_id")
         if target is not None and not need.platform:
             caller = await runtime.access.scoped(caller, target)
@@ -73,3 +77,19 @@ def requires(need: Need, *, bucket: str | None = None):
         return caller
 
     return Depends(dependency)
+
+
+async def _metrics_access(request: Request, runtime: RuntimeDep) -> None:
+    """/metrics is open unless PULSE_METRICS_TOKEN is set; then it takes that token or the admin
+    token as a bearer token. A wrong one is a failed authentication like any other (throttled)."""
+    token = runtime.settings.metrics_token
+    if not token:
+        return
+    given = bearer_token(request.headers)
+    if given is None:
+        raise errors.Unauthorized(MISSING_METRICS_TOKEN)
+    if not (hmac.compare_digest(given.encode(), token.encode()) or runtime.access.is_admin_token(given)):
+        await runtime.access.failed(client_address(request.scope), INVALID_METRICS_TOKEN)
+
+
+metrics_access = Depends(_metrics_access)

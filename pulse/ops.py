@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
-from pulse.deps import RuntimeDep
+from pulse.deps import RuntimeDep, metrics_access
 from pulse.ingest import deadletters
 from pulse.observability import INGEST_DEAD_LETTERS, render_metrics
 
@@ -52,7 +52,7 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
-@router.get("/metrics")
+@router.get("/metrics", dependencies=[metrics_access])  # PULSE_METRICS_TOKEN, when set
 async def metrics() -> Response:
     body, content_type = render_metrics()
     return Response(body, media_type=content_type)

@@ -6,6 +6,8 @@ same way (`requires(need(...))`, `allow(need(...))`) and go through the same che
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,9 +19,10 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.types import Info
 
 from pulse.auth import PROJECT_ADMIN, Caller, need
-from pulse.deps import requires
+from pulse.deps import INVALID_METRICS_TOKEN, MISSING_METRICS_TOKEN, requires
 from pulse.graphql.context import get_context
 from pulse.graphql.permissions import allow
+from pulse.logs import configure_logging
 from tests.conftest import ADMIN, create_key, create_project, gql, gql_error, key_header, make_app, serving
 
 probe = APIRouter()
@@ -206,3 +209,51 @@ async def test_tenant_isolation(client):
     assert len(keys_of_b) == 1
     modules_of_b = (await client.get(f"/api/admin/projects/{b['id']}/modules", headers=ADMIN)).json()["modules"]
     assert next(m for m in modules_of_b if m["name"] == "bi")["enabled"] is False
+
+
+async def test_metrics_can_require_a_token_and_always_take_the_admin_token(settings):
+    token = "metrics-" + "m" * 24
+    async with serving(make_app(settings, metrics_token=token)) as c:
+        missing = await c.get("/metrics")
+        assert missing.status_code == 401 and missing.json() == {"error": MISSING_METRICS_TOKEN}
+        wrong = await c.get("/metrics", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401 and wrong.json() == {"error": INVALID_METRICS_TOKEN}
+        project_key = await c.get("/metrics", headers={"Authorization": "Bearer pa_live_" + "x" * 24})
+        assert project_key.status_code == 401
+        for bearer in (token, ADMIN["Authorization"].removeprefix("Bearer ")):
+            ok = await c.get("/metrics", headers={"Authorization": f"Bearer {bearer}"})
+            assert ok.status_code == 200 and "pulse_http_requests_total" in ok.text
+    async with serving(make_app(settings)) as c:  # unset: open, as before
+        assert (await c.get("/metrics")).status_code == 200
+
+
+async def test_no_key_value_reaches_a_log_line(settings, client):
+    """`?key=` works as documented, but neither the access log, nor a uvicorn-style request line,
+    nor an exception's traceback shows the key: every line's key values are redacted."""
+    project, headers = await setup(client, "query")
+    key, unknown = headers["X-Pulse-Key"], "pa_live_" + "Q" * 24
+    loggers = [logging.getLogger(name) for name in ("", "uvicorn", "uvicorn.error", "uvicorn.access")]
+    saved = [(lg.handlers[:], lg.level, lg.propagate, lg.disabled) for lg in loggers]
+    out = io.StringIO()
+    configure_logging("info", stream=out)
+    try:
+        async with serving(make_app(settings)) as c:
+            assert (await c.get(f"/api/v1/probe/funnels?key={key}")).status_code == 404  # not in this app
+            assert (await c.get(f"/api/v1/stats?key={key}&range=7d")).status_code == 200
+            refused = await c.get(f"/api/v1/stats?key={unknown}")
+            assert refused.status_code == 401 and unknown not in refused.text
+        logging.getLogger("uvicorn.error").info('%s - "%s %s HTTP/%s" %d', "203.0.113.9", "GET",
+                                                f"/api/v1/stats?range=7d&key={key}", "1.1", 200)
+        try:
+            raise RuntimeError(f"failed with {key}")
+        except RuntimeError:
+            logging.getLogger("pulse.test").exception("request to %s failed", f"/api/v1/stats?key={unknown}")
+    finally:
+        for lg, (handlers, level, propagate, disabled) in zip(loggers, saved, strict=True):
+            lg.handlers[:], lg.level, lg.propagate, lg.disabled = handlers, level, propagate, disabled
+    text = out.getvalue()
+    assert '"path": "/api/v1/stats"' in text  # the access log was there
+    for secret in (key, unknown, key.removeprefix("pa_live_"), unknown.removeprefix("pa_live_")):
+        assert secret not in text
+    assert "range=7d&key=REDACTED" in text and "stats?key=REDACTED" in text
+    assert "failed with pa_live_REDACTED" in text

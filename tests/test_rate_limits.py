@@ -81,3 +81,20 @@ async def test_ingest_has_its_own_budget_per_project(client, limited):
     assert_limited(await burst(limited, 3 * LIMIT, "/api/probe/collect", ingest))
     # Queries of the same project are counted separately.
     assert (await limited.get(f"/api/admin/projects/{project['id']}/modules", headers=admin)).status_code == 200
+
+
+async def test_an_ingest_key_cannot_spend_the_query_budget(client, limited):
+    """The ingest key is public: hammering the read API (REST and GraphQL) with it counts against
+    the project's ingest budget, never the query budget the dashboard lives on."""
+    project = await create_project(client)
+    ingest = key_header((await create_key(client, project["id"], "ingest"))["key"])
+    query = key_header((await create_key(client, project["id"], "query"))["key"])
+    await wait_for_next_window()
+    rest = await burst(limited, 3 * LIMIT, "/api/v1/stats", ingest)
+    graphql = await asyncio.gather(*(limited.post("/graphql", json={"query": "{ project { domain } }"},
+                                                  headers=ingest) for _ in range(LIMIT)))
+    assert {r.status_code for r in rest} == {403, 429}  # refused, and limited in its own budget
+    assert all(r.status_code in (200, 429) for r in graphql)
+    assert (await limited.get("/api/v1/stats", headers=query)).status_code == 200
+    assert (await limited.post("/graphql", json={"query": "{ project { domain } }"},
+                               headers=query)).json() == {"data": {"project": {"domain": "acme.test"}}}

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pulse import errors
-from pulse.auth import Caller, need
+from pulse.auth import Caller, TooManyFailures, client_address, need
 from pulse.deps import RuntimeDep
 from pulse.modules.registry import MODULES, Action
 from pulse.runtime import Runtime
@@ -46,6 +46,11 @@ INVALID = "That key is not valid: it may be mistyped, or it has been revoked."
 EXPIRED = "That key has expired. Ask an admin for a new key with the query scope."
 INGEST_ONLY = ("That is an ingest key: it can send data but not read it. "
                "Log in with a key that has the query scope.")
+# A session cookie travels with every request the browser sends, so it must never be able to
+# change anything: a key that holds `admin` (alone or with `query`) cannot log in.
+ADMIN_KEY = ("That key has the admin scope, and a dashboard session may only read. "
+             "Log in with a key that has the query scope and not admin.")
+THROTTLED = "Too many failed attempts from your address. Wait a few seconds and try again."
 NO_SECRET = "The dashboard is not set up: the server needs PULSE_COOKIE_SECRET to sign sessions."
 ENDED = "Your session has ended (you logged out, it expired, or its key was revoked). Log in again."
 
@@ -67,10 +72,11 @@ def _template(name: str) -> Template:
     return Template((ROOT / "pages" / name).read_text())
 
 
-def _login_page(message: str | None = None, *, status: int = 200, next_query: str = "") -> HTMLResponse:
+def _login_page(message: str | None = None, *, status: int = 200, next_query: str = "",
+                headers: dict[str, str] | None = None) -> HTMLResponse:
     alert = f'<p class="alert" role="alert">{html.escape(message)}</p>' if message else ""
     body = _template("login.html").substitute(version=version(), message=alert, next=html.escape(next_query))
-    return HTMLResponse(body, status_code=status, headers=HTML_HEADERS)
+    return HTMLResponse(body, status_code=status, headers={**HTML_HEADERS, **(headers or {})})
 
 
 def readable_modules(runtime: Runtime, caller: Caller) -> list[str]:
@@ -117,7 +123,7 @@ async def dashboard(request: Request, runtime: RuntimeDep) -> Response:
         return _login_page(next_query=next_query)
     try:
         key = await session.session_key(request, runtime)
-        caller = await runtime.access.identify(key=key, bearer=None)
+        caller = await runtime.access.identify(key=key, bearer=None, client=client_address(request.scope))
         runtime.access.check(caller, need("core", "query"), Action.READ)
     except (errors.Unauthorized, errors.Forbidden):
         response = _login_page(ENDED, status=401, next_query=next_query)
@@ -141,18 +147,23 @@ async def login(request: Request, runtime: RuntimeDep) -> Response:
     if not key:
         return _login_page("Enter a query API key.", status=400, next_query=next_query)
     try:
-        caller = await runtime.access.identify(key=key, bearer=None)
+        caller = await runtime.access.identify(key=key, bearer=None, client=client_address(request.scope))
         if caller.key is None:  # identify() takes a key; this guards the invariant, not a user error
             raise errors.Unauthorized(errors.INVALID_KEY)
         runtime.access.check(caller, need("core", "query"), Action.READ)
+    except errors.RateLimited as exc:
+        return _login_page(THROTTLED if isinstance(exc, TooManyFailures) else exc.message, status=429,
+                           next_query=next_query, headers=exc.headers)
     except errors.Unauthorized as exc:
         return _login_page(EXPIRED if exc.message == errors.EXPIRED_KEY else INVALID, status=401,
                            next_query=next_query)
     except errors.Forbidden as exc:
         readable = caller.key.scopes & {"query", "admin"}
         return _login_page(exc.message if readable else INGEST_ONLY, status=403, next_query=next_query)
+    if "admin" in caller.key.scopes:
+        return _login_page(ADMIN_KEY, status=403, next_query=next_query)
     response = RedirectResponse("/dashboard" + next_query, status_code=303)
-    await session.start(runtime, request, response, key=key, project_id=str(caller.project_id))
+    await session.start(runtime, request, response, key_id=str(caller.key.id), project_id=str(caller.project_id))
     return response
 
 

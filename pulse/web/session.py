@@ -1,9 +1,11 @@
 """Dashboard sessions: a cookie signed with PULSE_COOKIE_SECRET that stands in for the query key.
 
-The cookie carries the key itself, its project, a session id and an expiry, signed with
-HMAC-SHA256. Every request re-identifies the key through the usual access control, so a revoked
-or expired key ends the session on the next request. The session id lives in Redis until the
-cookie expires; logout deletes it, so a copy of the cookie is worthless afterwards.
+The cookie carries the key's id (never the key), its project, a session id and an expiry, signed
+with HMAC-SHA256. Every request re-identifies the key by its id through the usual access control
+(`pulse.auth.SessionKey`), so a revoked or expired key ends the session on the next request. The
+session id lives in Redis until the cookie expires; logout deletes it, so a copy of the cookie is
+worthless afterwards. Only a key with the `query` scope and without `admin` may log in
+(pulse/web/dashboard.py), and a session never carries `admin` whatever its key holds.
 
 CSRF: the cookie is SameSite=Lax and HttpOnly, and it is accepted only on reads (GET, HEAD) and
 on POST /graphql with a JSON body. A cross-site page can neither send a JSON POST without a CORS
@@ -27,20 +29,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pulse import errors
+from pulse.auth import SESSION_ENDED, SessionKey
+from pulse.db import as_uuid
 
 if TYPE_CHECKING:
     from pulse.runtime import Runtime
 
 COOKIE = "pulse_session"
 MAX_AGE = 7 * 24 * 3600  # a week; then the key must be typed again
-SESSION_ENDED = "Your dashboard session has ended. Log in again at /dashboard."
-_CONTEXT = b"pulse.dashboard.session.v1"  # binds the signature to this use of the secret
+_CONTEXT = b"pulse.dashboard.session.v2"  # binds the signature to this use of the secret (v2: a key id)
 _READS = frozenset({"GET", "HEAD"})
 
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    key: str
+    key_id: str
     project_id: str
     sid: str
     expires: int  # unix seconds
@@ -59,7 +62,7 @@ def _signature(secret: str, payload: str) -> str:
 
 
 def sign(session: Session, secret: str) -> str:
-    payload = _b64(json.dumps({"k": session.key, "p": session.project_id, "s": session.sid,
+    payload = _b64(json.dumps({"i": session.key_id, "p": session.project_id, "s": session.sid,
                                "x": session.expires}, separators=(",", ":")).encode())
     return f"{payload}.{_signature(secret, payload)}"
 
@@ -67,11 +70,12 @@ def sign(session: Session, secret: str) -> str:
 def verify(value: str, secret: str, *, now: float | None = None) -> Session | None:
     """The session a cookie holds, or None when it is forged, altered, malformed or expired."""
     payload, _, signature = value.partition(".")
-    if not signature or not hmac.compare_digest(signature, _signature(secret, payload)):
+    # As bytes: compare_digest refuses a str that is not ASCII, and a cookie may hold anything.
+    if not signature or not hmac.compare_digest(signature.encode(), _signature(secret, payload).encode()):
         return None
     try:
         data = json.loads(_unb64(payload))
-        session = Session(str(data["k"]), str(data["p"]), str(data["s"]), int(data["x"]))
+        session = Session(str(data["i"]), str(data["p"]), str(data["s"]), int(data["x"]))
     except (ValueError, KeyError, TypeError):
         return None
     return session if session.expires > (time.time() if now is None else now) else None
@@ -81,9 +85,9 @@ def _redis_key(project_id: str, sid: str) -> str:
     return f"pulse:{{{project_id}}}:dashboard_session:{sid}"
 
 
-async def start(runtime: Runtime, request: Request, response: Response, *, key: str, project_id: str) -> None:
-    """Open a session for a key already checked, and set its cookie on `response`."""
-    session = Session(key, project_id, secrets.token_urlsafe(18), int(time.time()) + MAX_AGE)
+async def start(runtime: Runtime, request: Request, response: Response, *, key_id: str, project_id: str) -> None:
+    """Open a session for a key already checked (by its id), and set its cookie on `response`."""
+    session = Session(key_id, project_id, secrets.token_urlsafe(18), int(time.time()) + MAX_AGE)
     try:
         await runtime.redis.set(_redis_key(project_id, session.sid), "1", ex=MAX_AGE)
     except (RedisError, OSError) as exc:
@@ -132,13 +136,15 @@ def accepts_cookie(request: Request) -> bool:
             and request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json")
 
 
-async def session_key(request: Request, runtime: Runtime) -> str | None:
-    """The key of the request's dashboard session; None without a session cookie. A cookie that is
-    forged, expired or logged out is an error rather than no credential, so the message says why."""
+async def session_key(request: Request, runtime: Runtime) -> SessionKey | None:
+    """The credential of the request's dashboard session (its key's id); None without a session
+    cookie. A cookie that is forged, expired or logged out is an error rather than no credential,
+    so the message says why."""
     if COOKIE not in request.cookies or not accepts_cookie(request):
         return None
     session = _cookie_session(request, runtime)
-    if session is None:
+    key_id, project_id = (as_uuid(session.key_id), as_uuid(session.project_id)) if session else (None, None)
+    if key_id is None or project_id is None:
         raise errors.Unauthorized(SESSION_ENDED)
     try:
         alive = await runtime.redis.exists(_redis_key(session.project_id, session.sid))
@@ -146,4 +152,4 @@ async def session_key(request: Request, runtime: Runtime) -> str | None:
         raise errors.Unavailable("Service temporarily unavailable: Redis is unreachable.") from exc
     if not alive:
         raise errors.Unauthorized(SESSION_ENDED)
-    return session.key
+    return SessionKey(key_id, project_id)

@@ -3,6 +3,10 @@ credential for GraphQL and REST reads (and only for those)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -13,7 +17,7 @@ import pytest
 from starlette.requests import Request
 
 from pulse.web import session
-from pulse.web.dashboard import ENDED, EXPIRED, INGEST_ONLY, INVALID, NO_SECRET
+from pulse.web.dashboard import ADMIN_KEY, ENDED, EXPIRED, INGEST_ONLY, INVALID, NO_SECRET
 from tests.browser import poll
 from tests.conftest import ADMIN, create_key, create_project, gql, key_header, make_app, serving, sql_statements
 
@@ -21,8 +25,8 @@ SECRET = "test-cookie-secret"  # the `settings` fixture's PULSE_COOKIE_SECRET
 OVERVIEW_JS = Path(__file__).parents[2] / "pulse/web/dashboard/src/views/overview.js"
 
 
-def fresh(key: str = "pa_live_x", **fields) -> session.Session:
-    values = {"key": key, "project_id": "p", "sid": "s", "expires": int(time.time()) + 60, **fields}
+def fresh(key_id: str = "k", **fields) -> session.Session:
+    values = {"key_id": key_id, "project_id": "p", "sid": "s", "expires": int(time.time()) + 60, **fields}
     return session.Session(**values)
 
 
@@ -74,8 +78,9 @@ async def keys(client):
     project = await create_project(client, "Dash", "dash.test")
     other = await create_project(client, "Other", "other.test")
     made = {scopes: (await create_key(client, project["id"], *scopes.split("+")))
-            for scopes in ("query", "ingest", "query+admin")}
+            for scopes in ("query", "ingest", "admin", "query+admin", "query+ingest")}
     return {"project": project, "other_query": (await create_key(client, other["id"], "query"))["key"],
+            "ids": {name: key["id"] for name, key in made.items()},
             **{name: key["key"] for name, key in made.items()}}
 
 
@@ -102,7 +107,16 @@ async def test_login_sets_a_signed_httponly_lax_expiring_cookie(client, keys):
     assert f"Max-Age={session.MAX_AGE}" in header and "Path=/" in header
     assert "secure" not in header.lower()  # plain HTTP
     found = session.verify(response.cookies[session.COOKIE], SECRET)
-    assert found.key == keys["query"] and found.project_id == keys["project"]["id"]
+    assert found.key_id == keys["ids"]["query"] and found.project_id == keys["project"]["id"]
+
+
+async def test_the_cookie_holds_the_keys_id_never_the_key(client, keys):
+    value = (await login(client, keys["query"])).cookies[session.COOKIE]
+    payload = value.split(".")[0]
+    data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert data["i"] == keys["ids"]["query"]
+    assert keys["query"] not in value and keys["query"] not in json.dumps(data)
+    assert keys["query"][len("pa_live_"):] not in json.dumps(data)
 
 
 async def test_login_keeps_the_views_query_and_nothing_else(client, keys):
@@ -129,6 +143,8 @@ async def test_a_forwarded_proto_header_alone_does_not_make_it_secure(client, ke
 
 @pytest.mark.parametrize("which, status, message", [
     ("ingest", 403, INGEST_ONLY),
+    ("admin", 403, ADMIN_KEY),  # a cookie must never be able to run mutations
+    ("query+admin", 403, ADMIN_KEY),
     ("nonsense", 401, INVALID),
 ])
 async def test_login_explains_a_key_it_refuses(client, keys, which, status, message):
@@ -175,14 +191,53 @@ async def test_an_explicit_key_wins_over_the_cookie(client, keys):
     assert result["data"]["project"]["domain"] == "other.test"
 
 
+async def test_a_query_and_ingest_key_may_log_in(client, keys):
+    cookie = await cookie_of(client, keys["query+ingest"])
+    assert (await client.get("/api/v1/stats", headers=jar(cookie))).status_code == 200
+
+
 async def test_the_cookie_does_not_authorize_writes(client, keys):
-    cookie = await cookie_of(client, keys["query+admin"])
-    assert (await client.get("/api/v1/privacy/settings", headers=jar(cookie))).status_code == 200
+    cookie = await cookie_of(client, keys["query"])
     response = await client.put("/api/v1/privacy/settings", json={"respect_dnt": True}, headers=jar(cookie))
     assert response.status_code == 401
     response = await client.put("/api/v1/privacy/settings", json={"respect_dnt": True},
                                 headers=key_header(keys["query+admin"]))
     assert response.status_code == 200
+
+
+async def test_a_session_never_carries_the_admin_scope(app, client, keys):
+    """Even a session made for an admin key (signed with the right secret, live in Redis, as one
+    from before login refused such keys) can neither read admin routes nor run mutations."""
+    sid = "forged-for-the-test"
+    value = session.sign(session.Session(keys["ids"]["query+admin"], keys["project"]["id"], sid,
+                                         int(time.time()) + 60), SECRET)
+    await app.state.runtime.redis.set(session._redis_key(keys["project"]["id"], sid), "1", ex=60)
+    assert (await client.get("/api/v1/stats", headers=jar(value))).status_code == 200  # it reads
+    refused = await client.get("/api/v1/privacy/settings", headers=jar(value))
+    assert refused.status_code == 403 and "'admin' scope" in refused.json()["error"]
+    result = await gql(client, 'mutation($p: ID!) { createApiKey(projectId: $p, name: "x", scopes: ["admin"]) '
+                               '{ key } }', {"p": keys["project"]["id"]}, headers=jar(value))
+    assert result["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_cookie_that_is_not_ascii_is_refused_not_a_500(client):
+    cookie = {"Cookie": f"{session.COOKIE}=a.\u00e9".encode()}
+    response = await client.get("/api/v1/stats", headers=cookie)
+    assert response.status_code == 401 and response.json() == {"error": session.SESSION_ENDED}
+    page = await client.get("/dashboard", headers=cookie)
+    assert page.status_code == 401 and ENDED in page.text
+    graphql = await client.post("/graphql", json={"query": "{ project { domain } }"}, headers=cookie)
+    assert graphql.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_cookie_from_before_key_ids_is_refused(client, keys):
+    """A cookie in the old format (the key itself, under the old context) is simply not valid."""
+    old = base64.urlsafe_b64encode(json.dumps({"k": keys["query"], "p": keys["project"]["id"], "s": "s",
+                                               "x": int(time.time()) + 60}).encode()).rstrip(b"=").decode()
+    signature = hmac.new(SECRET.encode(), b"pulse.dashboard.session.v1." + old.encode(), hashlib.sha256).digest()
+    value = f"{old}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+    response = await client.get("/api/v1/stats", headers=jar(value))
+    assert response.status_code == 401 and response.json() == {"error": session.SESSION_ENDED}
 
 
 @pytest.mark.parametrize("forge", [
