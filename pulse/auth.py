@@ -289,11 +289,15 @@ class AccessControl:
 
     async def failed(self, client: str | None, message: str) -> NoReturn:
         """A failed authentication: 401 with `message`, or 429 once `client` has failed more than
-        its burst (one Redis round trip; a request without an address is not throttled)."""
+        its burst (one Redis round trip; a request without an address is not throttled, nor is
+        one while Redis is unreachable: the refusal is right either way)."""
         if client:
             now = int(time.time() * 1000)
-            wait_ms = await self._script(_FAILURE, [failures_key(client)],
-                                         [now, AUTH_FAILURE_INTERVAL * 1000, AUTH_FAILURE_BURST])
+            try:
+                wait_ms = await self._script(_FAILURE, [failures_key(client)],
+                                             [now, AUTH_FAILURE_INTERVAL * 1000, AUTH_FAILURE_BURST])
+            except errors.Unavailable:
+                wait_ms = 0
             if wait_ms:
                 raise TooManyFailures(max(1, math.ceil(wait_ms / 1000)))
         raise errors.Unauthorized(message)

@@ -134,3 +134,9 @@ async def test_a_request_without_an_address_is_not_throttled(app):
     async with httpx.AsyncClient(transport=transport, base_url="http://pulse.test") as c:
         responses = await fail(c, AUTH_FAILURE_BURST + 5)
     assert {r.status_code for r in responses} == {401}
+
+
+async def test_a_bad_key_while_redis_is_away_is_still_a_401(settings):
+    async with serving(make_app(settings, redis_url="redis://127.0.0.1:1/0")) as c:
+        response = await c.get("/api/v1/stats", headers=key_header("pa_live_nope"))
+    assert response.status_code == 401 and response.json() == {"error": "Invalid API key."}

@@ -274,6 +274,20 @@ async def test_revoking_the_key_ends_its_sessions_at_once(client, keys):
     assert page.status_code == 401 and ENDED in page.text
 
 
+async def test_the_keys_expiry_ends_its_sessions(client, keys):
+    soon = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
+    expiring = await create_key(client, keys["project"]["id"], "query", expires_at=soon)
+    cookie = await cookie_of(client, expiring["key"])
+    assert (await client.get("/api/v1/stats", headers=jar(cookie))).status_code == 200
+
+    async def ended():
+        response = await client.get("/api/v1/stats", headers=jar(cookie))
+        return response if response.status_code != 200 else None
+
+    response = await poll(ended, timeout=10)
+    assert response.status_code == 401 and response.json() == {"error": "API key has expired."}
+
+
 async def test_the_shell_names_the_readable_modules_and_never_the_key(client, keys):
     limited = await create_key(client, keys["project"]["id"], "query", allowed_modules=["core", "exports"])
     page = await client.get("/dashboard", headers=jar(await cookie_of(client, limited["key"])))
