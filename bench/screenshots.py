@@ -73,7 +73,7 @@ def main() -> None:
     try:
         with embedded_services(root, postgres=True, redis=True) as urls:
             settings = Settings(DATABASE_URL=urls["DATABASE_URL"], REDIS_URL=urls["REDIS_URL"],
-                                PULSE_COOKIE_SECRET="screenshots", PULSE_ADMIN_TOKEN="screenshots")
+                                PULSE_COOKIE_SECRET="screenshots", PULSE_ADMIN_TOKEN="screenshots-" + "x" * 32)
             upgrade(settings)
 
             async def demo():

@@ -30,12 +30,12 @@ REFERRERS = ["", "https://www.google.com/", "https://news.ycombinator.com/", "ht
 
 
 async def main(events: int, per_visitor: int, profile: bool) -> None:
-    settings = Settings(PULSE_ADMIN_TOKEN="bench", PULSE_RATE_LIMIT_INGEST=10**9, PULSE_INGEST_MAX_BACKLOG=10**9,
+    settings = Settings(PULSE_ADMIN_TOKEN="b" * 32, PULSE_RATE_LIMIT_INGEST=10**9, PULSE_INGEST_MAX_BACKLOG=10**9,
                         PULSE_INGEST_SHARDS=1)
     app = create_app(settings)
     async with LifespanManager(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
-            admin = {"Authorization": "Bearer bench"}
+            admin = {"Authorization": f"Bearer {settings.admin_token}"}
             project = (await client.post("/api/admin/projects", json={"name": "Writer bench",
                                                                      "domain": "bench.example.com"},
                                          headers=admin)).json()

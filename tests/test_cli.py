@@ -67,7 +67,8 @@ def test_serve_on_embedded_defaults_becomes_ready_and_stops_its_servers(tmp_path
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr
-    assert token in stderr  # printed once, with the note
+    assert token not in stderr  # never printed: where it is stored, and how to read it
+    assert str((data_dir / "secrets.json").resolve()) in stderr and "PULSE_ADMIN_TOKEN" in stderr
     assert "set PULSE_ADMIN_TOKEN explicitly" in stderr
     assert not (data_dir / "postgres" / "postmaster.pid").exists()  # PostgreSQL stopped
     assert not (data_dir / "redis.sock").exists()  # Redis stopped
