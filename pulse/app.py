@@ -14,6 +14,7 @@ from strawberry.fastapi import GraphQLRouter
 
 from pulse import __version__
 from pulse.admin import rest as admin_rest
+from pulse.bodylimit import BodyLimit
 from pulse.config import Settings, get_settings
 from pulse.errors import install_error_handlers
 from pulse.graphql.context import get_context
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
                                      allow_queries_via_get=False, context_getter=get_context),
                        include_in_schema=False)
     app.add_middleware(CollectEndpoint)  # POST /api/collect, inside CORS and metrics
+    app.add_middleware(BodyLimit)  # every route's body, /api/collect's too; its 413 gets CORS headers
     app.add_middleware(Cors, allowed_origins=settings.allowed_origins)
     app.add_middleware(ObservabilityMiddleware)
     return app

@@ -18,7 +18,6 @@ from pulse import errors
 from pulse.auth import need
 from pulse.deps import bearer_token
 from pulse.errors import error_response
-from pulse.ingest.payloads import MAX_BODY_BYTES
 from pulse.ingest.service import Client
 from pulse.modules.registry import Action
 
@@ -28,22 +27,15 @@ NEED = need("core", "ingest")
 ROUTE = SimpleNamespace(path=PATH)  # what the metrics middleware labels the request with
 
 
-async def read_body(receive: Receive, headers: Headers) -> bytes:
-    """The body, refused with 413 as soon as it passes the limit (never read whole first)."""
-    declared = headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise errors.PayloadTooLarge(f"Request body exceeds {MAX_BODY_BYTES} bytes.")
-    chunks, size, more = [], 0, True
+async def read_body(receive: Receive) -> bytes:
+    """The whole body. pulse.bodylimit.BodyLimit, around every route, refuses one over
+    MAX_BODY_BYTES with 413 as soon as it passes the limit, so this never holds more."""
+    chunks, more = [], True
     while more:
         message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise errors.PayloadTooLarge(f"Request body exceeds {MAX_BODY_BYTES} bytes.")
-        chunks.append(chunk)
+        chunks.append(message.get("body", b""))
         more = message.get("more_body", False)
     return b"".join(chunks)
-
 
 
 class CollectEndpoint:
@@ -72,7 +64,7 @@ class CollectEndpoint:
         if "project_id" in params:
             caller = await runtime.access.scoped(caller, params["project_id"])
         runtime.access.check(caller, NEED, Action.WRITE)
-        body = await read_body(receive, headers)
+        body = await read_body(receive)
         client = scope.get("client")
         return await runtime.ingestor.accept(caller, body, Client(
             ip=client[0] if client else "", user_agent=headers.get("user-agent", ""),

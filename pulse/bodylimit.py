@@ -1,0 +1,77 @@
+"""One request-body limit for every route, as a pure ASGI middleware.
+
+A declared `Content-Length` over the limit is answered 413 before the app runs. Otherwise the
+bytes are counted as the app reads them: the read that passes the limit raises `BodyTooLarge`
+instead of handing the chunk over, so nothing ever holds more than the limit. However the app
+handles that exception (FastAPI's handler, Strawberry's own error page, a bare endpoint), the
+answer is the same 413: once the limit is passed, the app's response is replaced by it.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pulse.errors import PayloadTooLarge, error_response
+from pulse.limits import MAX_BODY_BYTES
+
+MESSAGE = f"Request body exceeds {MAX_BODY_BYTES} bytes."
+
+
+class BodyTooLarge(PayloadTooLarge):
+    """Raised from `receive()` when the body passes the limit."""
+
+    def __init__(self) -> None:
+        super().__init__(MESSAGE)
+
+
+def declared_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
+class BodyLimit:
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = declared_length(scope)
+        if declared is not None and declared > self.limit:
+            await error_response(413, MESSAGE)(scope, receive, send)
+            return
+
+        received = 0
+        passed = started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received, passed
+            if passed:
+                raise BodyTooLarge
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    passed = True
+                    raise BodyTooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if passed:
+                return  # the app's own answer to BodyTooLarge: the 413 below replaces it
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, guarded_send)
+        except Exception:
+            if not passed:
+                raise
+        if passed and not started:
+            await error_response(413, MESSAGE)(scope, receive, send)
