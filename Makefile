@@ -1,10 +1,13 @@
 # `make run` starts Pulse; `make test` runs the whole suite. Both install what they need first.
 PYTHON ?= python3
-VENV := .venv
+# .ci/run points VENV at a fresh environment.
+VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# Every Python package, runtime and test extra, at the versions CI passed with (`make lock`).
+LOCK := requirements.lock
 
-.PHONY: install run test schema chromium
+.PHONY: install lock run test schema chromium
 
 # Front-end packages (the SDK and tracking script; the dashboard): their node_modules, from the lock files.
 sdk/node_modules/.installed: sdk/package-lock.json
@@ -21,13 +24,21 @@ NODE := sdk/node_modules/.installed pulse/web/dashboard/node_modules/.installed
 chromium:
 	@test -x "$${PULSE_CHROMIUM:-/usr/bin/chromium}" || { apt-get update -qq && apt-get install -y -qq chromium; }
 
-$(INSTALLED): pyproject.toml
+# The lock's exact versions (with hashes), then Pulse itself without resolving again.
+$(INSTALLED): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(INSTALLED)
 
 install: $(INSTALLED)
+
+# Re-resolve the lock from pyproject.toml: pins already in it are kept unless
+# `make lock LOCK_ARGS=--upgrade` (or `--upgrade-package NAME`). No index or local path is written into it.
+lock:
+	test -x $(BIN)/pip-compile || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet pip-tools; }
+	$(BIN)/pip-compile --quiet --extra test --strip-extras --allow-unsafe --generate-hashes \
+	  --no-emit-index-url --no-emit-find-links --no-emit-trusted-host $(LOCK_ARGS) -o $(LOCK) pyproject.toml
 
 run: install
 	$(BIN)/pulse serve
