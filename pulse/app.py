@@ -14,7 +14,6 @@ from strawberry.fastapi import GraphQLRouter
 
 from pulse import __version__
 from pulse.admin import rest as admin_rest
-from pulse.bodylimit import BodyLimit
 from pulse.config import Settings, get_settings
 from pulse.errors import install_error_handlers
 from pulse.graphql.context import get_context
@@ -28,6 +27,7 @@ from pulse.ops import router as ops_router
 from pulse.privacy import rest as privacy_rest
 from pulse.runtime import Runtime
 from pulse.web import dashboard, script
+from pulse.web.bodylimit import BodyLimit
 
 # Routes the tracking script calls from a customer's own site: any origin may call them; the
 # ingest key decides what is accepted (the project's domain only marks self-referrals).

@@ -1,11 +1,11 @@
-"""One body limit for every route (pulse.bodylimit): 413 before a large body is buffered."""
+"""One body limit for every route (pulse.web.bodylimit): 413 before a large body is buffered."""
 
 from __future__ import annotations
 
 import pytest
 
-from pulse.bodylimit import BodyLimit
 from pulse.limits import MAX_BODY_BYTES
+from pulse.web.bodylimit import BodyLimit
 from tests.conftest import ADMIN, create_key, create_project, gql, key_header
 from tests.ingest.conftest import drain
 
@@ -134,3 +134,12 @@ async def test_a_body_at_the_limit_passes_whole():
     sent = await _run(echo, [{"type": "http.request", "body": b"12345", "more_body": True},
                              {"type": "http.request", "body": b"67890"}], [(b"content-length", b"10")])
     assert b"".join(got) == b"1234567890" and sent[0]["status"] == 200
+
+
+async def test_a_content_length_too_long_to_convert_is_a_413():
+    async def unreachable(scope, receive, send):
+        raise AssertionError("the app must not run")
+
+    # 5,000 digits: int() refuses strings over 4,300 digits, which was a 500.
+    sent = await _run(unreachable, [], [(b"content-length", b"9" * 5000)])
+    assert sent[0]["status"] == 413 and b"exceeds" in sent[1]["body"]

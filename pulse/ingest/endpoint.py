@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pulse import errors
-from pulse.auth import need
+from pulse.auth import client_address, need
 from pulse.deps import bearer_token
 from pulse.errors import error_response
 from pulse.ingest.service import Client
@@ -28,7 +28,7 @@ ROUTE = SimpleNamespace(path=PATH)  # what the metrics middleware labels the req
 
 
 async def read_body(receive: Receive) -> bytes:
-    """The whole body. pulse.bodylimit.BodyLimit, around every route, refuses one over
+    """The whole body. pulse.web.bodylimit.BodyLimit, around every route, refuses one over
     MAX_BODY_BYTES with 413 as soon as it passes the limit, so this never holds more."""
     chunks, more = [], True
     while more:
@@ -60,7 +60,8 @@ class CollectEndpoint:
         headers = Headers(scope=scope)
         params = QueryParams(scope["query_string"])
         caller = await runtime.access.identify(key=headers.get("x-pulse-key") or params.get("key"),
-                                               bearer=bearer_token(headers), bucket="ingest")
+                                               bearer=bearer_token(headers), bucket="ingest",
+                                               client=client_address(scope))
         if "project_id" in params:
             caller = await runtime.access.scoped(caller, params["project_id"])
         runtime.access.check(caller, NEED, Action.WRITE)

@@ -15,6 +15,7 @@ from pulse.errors import PayloadTooLarge, error_response
 from pulse.limits import MAX_BODY_BYTES
 
 MESSAGE = f"Request body exceeds {MAX_BODY_BYTES} bytes."
+OVERSIZED = 10**18  # what a Content-Length of more than 18 digits counts as
 
 
 class BodyTooLarge(PayloadTooLarge):
@@ -27,7 +28,8 @@ class BodyTooLarge(PayloadTooLarge):
 def declared_length(scope: Scope) -> int | None:
     for name, value in scope["headers"]:
         if name == b"content-length":
-            return int(value) if value.isdigit() else None
+            # A digit string too long to convert (Python refuses over 4,300 digits) is over any limit.
+            return None if not value.isdigit() else int(value) if len(value) <= 18 else OVERSIZED
     return None
 
 
