@@ -22,7 +22,7 @@ from pulse.ingest.geo import Geo, GeoLocator, anonymize_ip
 from pulse.ingest.payloads import Item, ItemError, parse_collect
 from pulse.ingest.records import Entry, Record, encode_entry
 from pulse.ingest.referrers import classify_referrer
-from pulse.ingest.useragent import Agent, is_blocked, parse_user_agent
+from pulse.ingest.useragent import UNKNOWN, Agent, is_blocked, is_http_library, parse_user_agent
 from pulse.ingest.visitors import Salts, visitor_hash
 from pulse.limits import clip
 from pulse.modules.registry import Action
@@ -67,6 +67,24 @@ def consented(privacy: PrivacySettings, item: Item) -> bool:
     return item.consent_granted is True and mode in privacy.allowed_consent_modes
 
 
+# An item a server or app sends for its user, through a generic HTTP library: no bot, and no
+# browser, OS or device to tell.
+SPOKEN_FOR = Agent(None, None, None, None, UNKNOWN, False)
+
+
+def agent_of(item: Item, client: Client) -> Agent:
+    """The user agent an item is parsed and bot-checked by: the end user's, when a server or mobile
+    SDK forwarded it in the payload (classified as any browser's), else the request's header. A
+    generic HTTP library's header (an SDK's own, `python-requests`, `okhttp`...) is no bot on an
+    item that names its visitor; a self-declared crawler or headless browser always is."""
+    if item.user_agent:
+        return parse_user_agent(item.user_agent)
+    agent = parse_user_agent(client.user_agent)
+    if agent.is_bot and item.visitor_id is not None and is_http_library(client.user_agent):
+        return SPOKEN_FOR
+    return agent
+
+
 def to_micros(ts: datetime) -> int:
     return int(ts.timestamp() * 1_000_000)
 
@@ -97,16 +115,13 @@ class Ingestor:
             items.append(item)
         accepted = 0
         if items and not self._dropped_by_request(privacy, client):
-            agent = parse_user_agent(client.user_agent)
-            # A request that names its visitors comes from a server or mobile SDK, whose HTTP
-            # library's user agent says nothing about a human; bot filtering is for the rest.
-            named = all(item.visitor_id is not None for item in items)
-            if agent.is_bot and privacy.bot_filtering and not named:
-                records = [Record(id=uuid.uuid4().bytes, type="bot", ts=to_micros(now))]
-            else:
-                kept = [item for item in items if consented(privacy, item)]
-                records = await self._records(kept, caller, client, agent, privacy, now)
-                accepted = len(records)
+            agents = [(item, agent_of(item, client)) for item in items]
+            humans = [(item, agent) for item, agent in agents if not (agent.is_bot and privacy.bot_filtering)]
+            kept = [(item, agent) for item, agent in humans if consented(privacy, item)]
+            records = await self._records(kept, caller, client, privacy, now) if kept else []
+            accepted = len(records)
+            if len(humans) < len(agents):  # one bot hit per request, however many payloads it carried
+                records.append(Record(id=uuid.uuid4().bytes, type="bot", ts=to_micros(now)))
             if records:
                 await self.buffer.append(project.project_id,
                                          encode_entry(Entry(project.project_id.bytes, records)))
@@ -122,13 +137,13 @@ class Ingestor:
             return True
         return bool(privacy.blocked_user_agents) and is_blocked(client.user_agent, privacy.blocked_user_agents)
 
-    async def _records(self, items: list[Item], caller: Caller, client: Client, agent: Agent,
+    async def _records(self, items: list[tuple[Item, Agent]], caller: Caller, client: Client,
                        privacy: PrivacySettings, now: datetime) -> list[Record]:
         project = caller.project
         geo = self._geo(client.ip, privacy)
         anonymous_id = None
         records = []
-        for item in items:
+        for item, agent in items:
             visitor_id = item.visitor_id
             if visitor_id is None:
                 if anonymous_id is None:

@@ -63,6 +63,25 @@ AUTOMATION_MARKERS = ("headless", "selenium", "webdriver", "puppeteer", "playwri
 
 TV_MARKERS = ("smart-tv", "smarttv", "googletv", "appletv", "crkey", "hbbtv", " tv ")
 
+# The default user agents of generic HTTP client libraries, Pulse's own server and mobile SDKs
+# (`pulse-analytics-node/1.0.0`) among them: they say which library sent a request, nothing about
+# who is behind it, so such a request is a bot unless it names its visitors. Matched at the start.
+HTTP_LIBRARY = re.compile(
+    r"^(?:pulse-analytics-[a-z-]+|python-requests|python-httpx|python-urllib[\d.]*|aiohttp|python/[\d.]+ aiohttp"
+    r"|axios|node-fetch|node|undici|got|ky|superagent|okhttp|go-http-client|curl|wget|java|java-http-client"
+    r"|apache-httpclient|jakarta commons-httpclient|dart|ruby|faraday|rest-client|guzzlehttp|php"
+    r"|restsharp|dotnet|reqwest|libcurl|http\.rb|httpie)(?:/|\s|$)",
+    re.IGNORECASE,
+)
+# The HTTP stacks of native apps, after the app's own name (`MyApp/3 CFNetwork/1494 Darwin/23.4.0`,
+# `Dalvik/2.1.0 (Linux; U; Android 13; ...)`): a person using an app, parsed like a browser, and
+# like a library not bot-filtered when the request names its visitors.
+APP_STACK = re.compile(r"\bCFNetwork/[\d.]+ Darwin/|^Dalvik/", re.IGNORECASE)
+
+# What a crawler or an automated browser says about itself: never taken for an SDK's library.
+SELF_DECLARED = re.compile(r"bot|spider|crawl|slurp|headless|phantomjs|lighthouse|puppeteer|playwright"
+                           r"|selenium|webdriver|slimerjs", re.IGNORECASE)
+
 
 class CrawlerMatcher:
     """crawlerdetect's bot patterns, matched the way crawlerdetect matches them, only faster.
@@ -123,9 +142,19 @@ def _parse(ua: str) -> Agent:
     os, os_version = _os_name_and_version(parsed.os, device)
 
     lowered = ua.lower()
-    is_bot = device == "Spider" or _is_automation(lowered) or _crawlers.is_crawler(ua)
+    is_bot = (device == "Spider" or _is_automation(lowered) or _crawlers.is_crawler(ua)
+              or HTTP_LIBRARY.match(ua) is not None)
     device_type = BOT if is_bot else _device_type(lowered, os, device, device_brand)
     return Agent(browser, browser_version, os, os_version, device_type, is_bot)
+
+
+def is_http_library(ua: str) -> bool:
+    """True for a generic HTTP library's or Pulse's SDK's own user agent (`python-requests/2.31`,
+    `okhttp/4.12`, `MyApp/3 CFNetwork/1494 Darwin/23.4.0`, `pulse-analytics-node/1.0.0`), never
+    for one that declares a crawler or a headless browser. Such a request comes from a server or
+    an app: when it names its visitors it is not bot-filtered."""
+    ua = (ua or "").strip()[:MAX_UA_LENGTH]
+    return (HTTP_LIBRARY.match(ua) is not None or APP_STACK.search(ua) is not None) and not SELF_DECLARED.search(ua)
 
 
 def is_blocked(ua: str, patterns: tuple[str, ...]) -> bool:

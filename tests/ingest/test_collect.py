@@ -267,3 +267,82 @@ async def test_sdk_requests_that_name_their_visitors_are_not_bot_filtered(client
     await drain(app)
     assert len(await rows(app, "SELECT 1 FROM events WHERE project_id = :p", p=site["id"])) == 1
     assert await rows(app, "SELECT 1 FROM pageviews WHERE project_id = :p", p=site["id"]) == []
+
+
+NODE_SDK = "pulse-analytics-node/1.0.0"
+
+
+async def bot_hits(app, project_id: str) -> int:
+    return sum(r["hits"] for r in await rows(app, "SELECT hits FROM bot_hits WHERE project_id = :p", p=project_id))
+
+
+@pytest.mark.parametrize("agent", ["python-requests/2.31.0", "okhttp/4.12.0", "axios/1.7.2", NODE_SDK])
+async def test_a_generic_http_library_that_names_its_visitor_is_stored(client, app, site, agent):
+    headers = {**site["headers"], "User-Agent": agent}
+    response = await client.post("/api/collect", json={"type": "pageview", "path": "/s", "visitor_id": "u-1"},
+                                 headers=headers)
+    assert response.status_code == 200
+    await client.post("/api/collect", json={"type": "pageview", "path": "/anon"}, headers=headers)  # no visitor: a bot
+    await drain(app)
+    stored = await rows(app, "SELECT path, browser, os, device FROM pageviews WHERE project_id = :p", p=site["id"])
+    # The library says nothing about the person's browser: none is made up from it.
+    assert stored == [{"path": "/s", "browser": None, "os": None, "device": "Unknown"}]
+    assert await bot_hits(app, site["id"]) == 1
+
+
+@pytest.mark.parametrize("agent", [
+    GOOGLEBOT,
+    "Googlebot/2.1",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.6099.28 "
+    "Safari/537.36",
+    "python-requests/2.31.0 (compatible; AcmeCrawler/1.0)",  # a crawler built on a library is a crawler
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 "
+    "Safari/537.36 Chrome-Lighthouse",
+    "",
+])
+async def test_a_crawler_or_headless_browser_is_a_bot_even_naming_a_visitor(client, app, site, agent):
+    response = await client.post("/api/collect", json={"type": "pageview", "path": "/", "visitor_id": "v-1"},
+                                 headers={**site["headers"], "User-Agent": agent})
+    assert response.status_code == 200
+    await drain(app)
+    assert await rows(app, "SELECT 1 FROM pageviews WHERE project_id = :p", p=site["id"]) == []
+    assert await rows(app, "SELECT 1 FROM visitors WHERE project_id = :p", p=site["id"]) == []
+    assert await bot_hits(app, site["id"]) == 1
+
+
+async def test_a_forwarded_user_agent_is_the_one_classified(client, app, site):
+    sdk = {**site["headers"], "User-Agent": NODE_SDK}
+    forwarded_bot = await client.post("/api/collect", headers=sdk, json={
+        "type": "pageview", "path": "/crawled", "visitor_id": "v-bot", "user_agent": GOOGLEBOT})
+    forwarded_phone = await client.post("/api/collect", headers=sdk, json={
+        "type": "pageview", "path": "/phone", "visitor_id": "v-phone", "user_agent": IPHONE})
+    # A browser's header is not what counts either when the payload forwards an agent.
+    from_chrome = await client.post("/api/collect", headers=site["headers"], json={
+        "type": "pageview", "path": "/chrome-says-bot", "visitor_id": "v-2", "user_agent": GOOGLEBOT})
+    assert [r.status_code for r in (forwarded_bot, forwarded_phone, from_chrome)] == [200, 200, 200]
+    await drain(app)
+    stored = await rows(app, "SELECT path, browser, os, device FROM pageviews WHERE project_id = :p", p=site["id"])
+    assert stored == [{"path": "/phone", "browser": "Safari", "os": "iOS", "device": "Mobile"}]
+    assert await bot_hits(app, site["id"]) == 2
+
+
+async def test_a_batch_keeps_its_humans_and_counts_its_bots_once(client, app, site):
+    response = await client.post("/api/collect", headers={**site["headers"], "User-Agent": NODE_SDK}, json=[
+        {"type": "pageview", "path": "/a", "visitor_id": "v-1", "user_agent": IPHONE},
+        {"type": "pageview", "path": "/b", "visitor_id": "v-2", "user_agent": GOOGLEBOT},
+        {"type": "pageview", "path": "/c", "visitor_id": "v-3", "user_agent": "Mozilla/5.0 (compatible; bingbot/2.0)"},
+        {"type": "event", "name": "renewed", "visitor_id": "v-4"},  # the SDK's own agent, naming its visitor
+    ])
+    assert response.json() == {"ok": True, "accepted": 2, "errors": []}
+    await drain(app)
+    stored = await rows(app, "SELECT path FROM pageviews WHERE project_id = :p", p=site["id"])
+    assert [r["path"] for r in stored] == ["/a"]
+    assert len(await rows(app, "SELECT 1 FROM events WHERE project_id = :p", p=site["id"])) == 1
+    assert await bot_hits(app, site["id"]) == 1
+
+
+async def test_a_forwarded_user_agent_over_512_characters_is_refused(client, app, site):
+    response = await client.post("/api/collect", headers=site["headers"], json={
+        "type": "pageview", "path": "/", "visitor_id": "v", "user_agent": "Mozilla/5.0 " + "x" * 600})
+    assert response.status_code == 400 and "user_agent" in response.json()["error"]
+    assert await drain(app) == 0

@@ -1,6 +1,6 @@
 import pytest
 
-from pulse.ingest.useragent import Agent, is_blocked, parse_user_agent
+from pulse.ingest.useragent import Agent, is_blocked, is_http_library, parse_user_agent
 
 # Real user agents, as browsers and crawlers send them.
 CASES = [
@@ -192,3 +192,54 @@ def test_crawler_matching_agrees_with_crawlerdetect() -> None:
     ]
     for ua in user_agents:
         assert ours.is_crawler(ua) == reference.is_crawler(ua), ua
+
+
+@pytest.mark.parametrize("ua", [
+    "python-requests/2.31.0",
+    "python-httpx/0.28.1",
+    "axios/1.7.2",
+    "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)",
+    "node",  # Node's own fetch
+    "undici",
+    "okhttp/4.12.0",
+    "Go-http-client/2.0",
+    "curl/8.5.0",
+    "Java-http-client/21.0.2",
+    "Dart/3.3 (dart:io)",
+    "Acme/3.1 CFNetwork/1494.0.7 Darwin/23.4.0",
+    "Dalvik/2.1.0 (Linux; U; Android 14; Pixel 8 Build/UQ1A.240205.004)",
+    "pulse-analytics-node/1.0.0",
+    "pulse-analytics-react-native/1.0.0",
+])
+def test_generic_http_libraries_and_pulses_sdks_are_libraries(ua: str) -> None:
+    assert is_http_library(ua)
+
+
+@pytest.mark.parametrize("ua", [
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "Googlebot/2.1",
+    "python-requests/2.31.0 (compatible; AcmeCrawler/1.0)",
+    "curl/8.5.0 acme-spider",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.6099.28 "
+    "Safari/537.36",
+    "Mozilla/5.0 (Unknown; Linux x86_64) AppleWebKit/538.1 (KHTML, like Gecko) PhantomJS/2.1.1 Safari/538.1",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 "
+    "Safari/537.36 Chrome-Lighthouse",
+    "node Puppeteer",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 "
+    "Safari/537.36",
+    "",
+])
+def test_crawlers_headless_browsers_and_browsers_are_not_libraries(ua: str) -> None:
+    assert not is_http_library(ua)
+
+
+@pytest.mark.parametrize("ua", ["pulse-analytics-node/1.0.0", "node", "Java-http-client/21.0.2"])
+def test_a_library_agent_alone_is_a_bot(ua: str) -> None:
+    # Without a visitor id the service treats it as any script: a bot.
+    assert parse_user_agent(ua).is_bot and parse_user_agent(ua).device_type == "Bot"
+
+
+def test_app_http_stacks_parse_like_the_device_they_run_on() -> None:
+    agent = parse_user_agent("Acme/3.1 CFNetwork/1494.0.7 Darwin/23.4.0")
+    assert not agent.is_bot and agent.os == "iOS"
