@@ -21,6 +21,11 @@ export interface QueueOptions {
   onError?: (error: Error, payloads: Payload[]) => void;
   /** A fetch implementation (default: the global one). */
   fetch?: typeof fetch;
+  /**
+   * The client's own User-Agent header, e.g. `pulse-analytics-node/1.0.0`. Sent only outside a
+   * browser (a page cannot set it; there the browser's own is the visitor's).
+   */
+  userAgent?: string;
 }
 
 export class PulseError extends Error {
@@ -36,9 +41,12 @@ export class Queue {
   items: Payload[] = [];
   private running: Promise<void> | null = null;
   private readonly url: string;
+  private readonly headers: Record<string, string>;
 
   constructor(readonly options: QueueOptions) {
     this.url = options.apiUrl.replace(/\/+$/, "") + "/api/collect";
+    this.headers = { "Content-Type": "application/json", "X-Pulse-Key": options.apiKey };
+    if (options.userAgent && typeof document === "undefined") this.headers["User-Agent"] = options.userAgent;
   }
 
   push(payload: Payload): void {
@@ -72,7 +80,7 @@ export class Queue {
       try {
         const response = await (o.fetch ?? fetch)(this.url, {
           method: "POST",
-          headers: { "Content-Type": "application/json", "X-Pulse-Key": o.apiKey },
+          headers: this.headers,
           body: JSON.stringify(batch),
         });
         if (response.ok) {

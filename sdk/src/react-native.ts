@@ -5,17 +5,25 @@
  */
 import type { Payload } from "./tracker/core";
 import { Queue, type QueueOptions } from "./queue";
-import { DEFAULT_API_URL } from "./config";
+import { DEFAULT_API_URL, SDK_VERSION, forwardedAgent } from "./config";
+
+/** The User-Agent header the React Native client sends. */
+export const NATIVE_USER_AGENT = `pulse-analytics-react-native/${SDK_VERSION}`;
 
 export interface KeyValueStorage {
   getItem(key: string): Promise<string | null>;
   setItem(key: string, value: string): Promise<void>;
 }
 
-export interface PulseNativeConfig extends Omit<QueueOptions, "apiUrl"> {
+export interface PulseNativeConfig extends Omit<QueueOptions, "apiUrl" | "userAgent"> {
   apiUrl?: string;
   /** A stable id for this device or user. */
   visitorId: string;
+  /**
+   * The device's user agent (e.g. react-native-device-info's `getUserAgent()`), forwarded with
+   * every payload so Pulse reports the app's OS and device. At most 512 characters are sent.
+   */
+  userAgent?: string;
   environment?: string;
   release?: string;
   /** Where the offline queue survives app restarts. */
@@ -36,7 +44,9 @@ export interface PulseNative {
 
 export function createPulseNative(config: PulseNativeConfig): PulseNative {
   // No retries within a call by default: offline, the next call (or flush) is the retry.
-  const queue = new Queue({ maxRetries: 0, ...config, apiUrl: config.apiUrl || DEFAULT_API_URL });
+  const queue = new Queue({ maxRetries: 0, ...config, apiUrl: config.apiUrl || DEFAULT_API_URL,
+    userAgent: NATIVE_USER_AGENT });
+  const userAgent = forwardedAgent(config.userAgent);
   const { storage, storageKey = "pulse:queue" } = config;
   const save = () => storage?.setItem(storageKey, JSON.stringify(queue.items)).catch(() => {});
   // Payloads saved by an earlier run go first.
@@ -55,7 +65,7 @@ export function createPulseNative(config: PulseNativeConfig): PulseNative {
   };
   const send = async (payload: Payload) => {
     await restored;
-    queue.push({ visitor_id: config.visitorId, timestamp: Date.now(), ...payload });
+    queue.push({ visitor_id: config.visitorId, ...(userAgent && { user_agent: userAgent }), timestamp: Date.now(), ...payload });
     await save();
     await flush();
   };

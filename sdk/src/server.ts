@@ -4,12 +4,15 @@
  */
 import type { Payload } from "./tracker/core";
 import { PulseError, Queue, type QueueOptions } from "./queue";
-import { DEFAULT_API_URL } from "./config";
+import { DEFAULT_API_URL, SDK_VERSION, forwardedAgent } from "./config";
 
 export { PulseError } from "./queue";
 export type { Payload } from "./tracker/core";
 
-export interface PulseServerConfig extends Omit<QueueOptions, "apiUrl"> {
+/** The User-Agent header the server client sends. */
+export const SERVER_USER_AGENT = `pulse-analytics-node/${SDK_VERSION}`;
+
+export interface PulseServerConfig extends Omit<QueueOptions, "apiUrl" | "userAgent"> {
   /** Default https://pulse.ayushojha.com. */
   apiUrl?: string;
   /** Flush this often, in ms. Default 2000. */
@@ -26,6 +29,12 @@ interface Common {
   /** When it happened; default: when the call was made. */
   timestamp?: Date | number;
   url?: string;
+  /**
+   * The end user's User-Agent (their request's header), forwarded so Pulse parses their browser,
+   * OS and device and filters bots by it rather than by this client's own agent. At most 512
+   * characters are sent.
+   */
+  userAgent?: string;
 }
 
 export interface ServerEvent extends Common {
@@ -61,7 +70,7 @@ export class PulseServerClient {
 
   constructor(readonly config: PulseServerConfig) {
     if (!config.apiKey) throw new PulseError("apiKey is required");
-    this.queue = new Queue({ ...config, apiUrl: config.apiUrl || DEFAULT_API_URL });
+    this.queue = new Queue({ ...config, apiUrl: config.apiUrl || DEFAULT_API_URL, userAgent: SERVER_USER_AGENT });
     // unref: a pending flush alone never keeps the process alive; `beforeExit` sends the rest.
     this.timer = setInterval(() => void this.flush(), config.flushInterval ?? 2000);
     this.timer.unref?.();
@@ -122,6 +131,7 @@ function common(c: Partial<Common>): Payload {
   const ts = c.timestamp;
   return {
     visitor_id: c.visitorId, user_id: c.userId, session_id: c.sessionId, url: c.url,
+    user_agent: forwardedAgent(c.userAgent),
     ...(ts !== undefined && { timestamp: ts instanceof Date ? ts.getTime() : ts }),
   };
 }

@@ -9,7 +9,7 @@ export async function collector(statuses = []) {
     req.on("data", (c) => (body += c));
     req.on("end", () => {
       const payload = JSON.parse(body);
-      requests.push({ key: req.headers["x-pulse-key"], payload });
+      requests.push({ key: req.headers["x-pulse-key"], agent: req.headers["user-agent"], payload });
       const status = statuses.shift() ?? 200;
       res.writeHead(status, { "Content-Type": "application/json", ...(status == 429 && { "Retry-After": "0" }) });
       const items = Array.isArray(payload) ? payload : [payload];

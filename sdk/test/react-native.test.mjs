@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { collector } from "./collector.mjs";
-import { createPulseNative } from "@ayushojha/pulse-analytics/react-native";
+import { NATIVE_USER_AGENT, createPulseNative } from "@ayushojha/pulse-analytics/react-native";
 
 class MemoryStorage {
   map = new Map();
@@ -33,5 +33,20 @@ test("screen, event and identify carry the visitor; offline they queue, survive 
   assert.deepEqual(sent.map((p) => [p.type, p.visitor_id]), [["screen", "device_1"], ["event", "device_1"], ["identify", "device_1"]]);
   assert.deepEqual([sent[0].name, sent[1].revenue_amount, sent[1].revenue_currency, sent[2].user_id], ["Home", 29.99, "USD", "user_123"]);
   assert.ok(sent[0].timestamp < sent[2].timestamp + 1);
+  c.close();
+});
+
+test("sends its own user agent and forwards the device's with every payload", async () => {
+  const c = await collector();
+  const device = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Mobile";
+  const pulse = createPulseNative({ apiKey: "k", apiUrl: c.url, visitorId: "d1", userAgent: device });
+  await pulse.screen("Home");
+  await pulse.event("tap");
+  assert.match(NATIVE_USER_AGENT, /^pulse-analytics-react-native\/\d+\.\d+\.\d+$/);
+  assert.deepEqual(c.requests.map((r) => r.agent), [NATIVE_USER_AGENT, NATIVE_USER_AGENT]);
+  assert.deepEqual(c.requests.flatMap((r) => r.payload.map((p) => p.user_agent)), [device, device]);
+  const plain = createPulseNative({ apiKey: "k", apiUrl: c.url, visitorId: "d2" });
+  await plain.screen("Home");
+  assert.equal("user_agent" in c.requests[2].payload[0], false);
   c.close();
 });

@@ -4,7 +4,8 @@ import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import { promisify } from "node:util";
 import { collector } from "./collector.mjs";
-import { PulseServerClient } from "@ayushojha/pulse-analytics/server";
+import { readFileSync } from "node:fs";
+import { PulseServerClient, SERVER_USER_AGENT } from "@ayushojha/pulse-analytics/server";
 
 test("batches payloads, with the key header, and sends a full batch at once", async () => {
   const c = await collector();
@@ -75,5 +76,23 @@ test("flushes on its own before the process exits", async () => {
   const child = fileURLToPath(new URL("./server-exit.mjs", import.meta.url));
   await promisify(execFile)(process.execPath, [child, c.url]);
   assert.deepEqual(c.requests.map((r) => r.payload.map((p) => p.name)), [["exiting"]]);
+  c.close();
+});
+
+test("sends its own user agent and forwards the end user's, cut to 512 characters", async () => {
+  const c = await collector();
+  const pulse = new PulseServerClient({ apiKey: "k", apiUrl: c.url, flushInterval: 60_000 });
+  const iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148";
+  await pulse.trackPageview({ visitorId: "v", path: "/", userAgent: iphone });
+  await pulse.trackEvent({ visitorId: "v", eventName: "long", userAgent: "x".repeat(600) });
+  await pulse.trackEvent({ visitorId: "v", eventName: "none" });
+  await pulse.shutdown();
+  const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+  assert.equal(SERVER_USER_AGENT, `pulse-analytics-node/${version}`);
+  assert.equal(c.requests[0].agent, SERVER_USER_AGENT);
+  const [pageview, long, none] = c.requests[0].payload;
+  assert.equal(pageview.user_agent, iphone);
+  assert.equal(long.user_agent.length, 512);
+  assert.equal("user_agent" in none, false);
   c.close();
 });
