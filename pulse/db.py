@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -35,7 +36,7 @@ def create_engine(settings: Settings, *, writer: bool = False) -> AsyncEngine:
                        "work_mem": "32MB"}
     if not writer:
         server_settings["statement_timeout"] = str(settings.query_timeout_ms)
-    return create_async_engine(
+    engine = create_async_engine(
         settings.database_url,
         # A fixed pool: overflow connections are opened and closed per burst, and a new asyncpg
         # connection costs far more than waiting for a pooled one.
@@ -46,6 +47,30 @@ def create_engine(settings: Settings, *, writer: bool = False) -> AsyncEngine:
         # sends those to disk; a connection uses it a few times over at most.
         connect_args={"server_settings": server_settings},
     )
+    if not writer:
+        event.listen(engine.sync_engine, "handle_error", partial(_client_error, settings.query_timeout_ms))
+    return engine
+
+
+# SQLSTATEs a request's statement can fail with because of what the client asked for.
+QUERY_CANCELED = "57014"  # statement_timeout
+INVALID_REGULAR_EXPRESSION = "2201B"  # a `matches` filter PostgreSQL's regex engine refuses
+
+
+def _client_error(timeout_ms: int, context) -> Exception | None:
+    """The one place a request's failed statement becomes its API error (REST and GraphQL both
+    show an ApiError as such): a statement cut by statement_timeout is a 503, a regular expression
+    PostgreSQL refuses a 400. Anything else stays an unexpected error."""
+    from pulse import errors
+
+    state = getattr(context.original_exception, "sqlstate", None)
+    if state == QUERY_CANCELED:
+        return errors.Unavailable(f"The query took too long (over {timeout_ms} ms): "
+                                  "narrow the date range or the filters and retry.")
+    if state == INVALID_REGULAR_EXPRESSION:
+        reason = str(context.original_exception).rsplit(": ", 1)[-1].strip()
+        return errors.BadRequest(f"Invalid filter: not a regular expression PostgreSQL accepts ({reason}).")
+    return None
 
 
 def create_session_factory(engine: AsyncEngine, *, runtime: object) -> async_sessionmaker[AsyncSession]:

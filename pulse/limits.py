@@ -57,6 +57,12 @@ MIN_ADMIN_TOKEN_LENGTH: Final = 32
 MAX_FILTERS: Final = 10
 #: Characters of one filter value.
 MAX_FILTER_VALUE: Final = 500
+#: Years a report's `start_at`/`end_at` may fall in (the previous period and the range's
+#: bounds in any time zone are then still dates Python and PostgreSQL hold).
+MIN_REPORT_YEAR: Final = 1970
+MAX_REPORT_YEAR: Final = 9998
+#: Items a list may skip: REST `offset`, the position a GraphQL `after` cursor holds.
+MAX_OFFSET: Final = 1_000_000
 
 
 def utf8_len(value: str) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import strawberry
 
 from pulse import errors
+from pulse.limits import MAX_OFFSET
 
 MAX_FIRST = 1000
 _PREFIX = "pos:"
@@ -42,7 +43,9 @@ def _position(after: str) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         decoded = ""
     number = decoded.removeprefix(_PREFIX)
-    if not decoded.startswith(_PREFIX) or not number.isdigit():
+    # ASCII digits only (str.isdigit also takes '²'), and few enough for a position we hand out.
+    if (not decoded.startswith(_PREFIX) or not number.isascii() or not number.isdigit()
+            or len(number) > len(str(MAX_OFFSET)) or int(number) > MAX_OFFSET):
         raise errors.BadRequest("Invalid parameter: 'after' must be a cursor this list returned.")
     return int(number)
 

@@ -2,7 +2,8 @@
 
 Reports read daily rollups, so a range covers whole days in the project's time zone: from the
 day `start_at` falls on to the day `end_at` falls on, both included. The previous period is
-the same number of days just before.
+the same number of days just before. Dates fall in MIN_REPORT_YEAR..MAX_REPORT_YEAR (pulse.limits),
+so the previous period and the bounds in any zone stay representable.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from pulse import errors
+from pulse.limits import MAX_REPORT_YEAR, MIN_REPORT_YEAR
 from pulse.timestamps import parse_iso
 
 DEFAULT_DAYS = 30
@@ -43,10 +45,21 @@ class DayRange:
 def _local_day(value: str, field: str, tz: str) -> date:
     if len(value) == 10:  # a plain date is already the project's day
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             raise errors.BadRequest(f"Invalid value for '{field}': expected an ISO-8601 date or datetime.") from None
-    return parse_iso(value, field).astimezone(ZoneInfo(tz)).date()
+    else:
+        instant = parse_iso(value, field)
+        _check_year(instant.year, field)  # before converting: 9999-12-31T23:59:59-12:00 overflows
+        day = instant.astimezone(ZoneInfo(tz)).date()
+    _check_year(day.year, field)
+    return day
+
+
+def _check_year(year: int, field: str) -> None:
+    if not MIN_REPORT_YEAR <= year <= MAX_REPORT_YEAR:
+        raise errors.BadRequest(f"Invalid value for '{field}': dates from {MIN_REPORT_YEAR} "
+                                f"through {MAX_REPORT_YEAR} are supported.")
 
 
 def resolve(start_at: str | None, end_at: str | None, *, tz: str, now: datetime) -> DayRange:

@@ -15,6 +15,7 @@ from fastapi import Query
 from strawberry.types import Info
 
 from pulse.auth import Caller, Need, ProjectAccess
+from pulse.limits import MAX_OFFSET
 from pulse.modules.registry import Action
 from pulse.query.dates import DayRange, resolve
 from pulse.query.filters import Filter
@@ -25,7 +26,7 @@ from pulse.query.rollups import Reader, Row, direct_reader
 StartAt = Annotated[str | None, Query()]
 EndAt = Annotated[str | None, Query()]
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 Filters = Annotated[list[str] | None, Query(alias="filter", description="dimension:operator:value, repeatable")]
 
 
