@@ -117,7 +117,8 @@ class Ingestor:
         if items and not self._dropped_by_request(privacy, client):
             agents = [(item, agent_of(item, client)) for item in items]
             humans = [(item, agent) for item, agent in agents if not (agent.is_bot and privacy.bot_filtering)]
-            kept = [(item, agent) for item, agent in humans if consented(privacy, item)]
+            kept = [(item, agent) for item, agent in humans
+                    if consented(privacy, item) and not self._blocked_agent(privacy, item.user_agent)]
             records = await self._records(kept, caller, client, privacy, now) if kept else []
             accepted = len(records)
             if len(humans) < len(agents):  # one bot hit per request, however many payloads it carried
@@ -136,6 +137,11 @@ class Ingestor:
         if privacy.respect_dnt and client.do_not_track:
             return True
         return bool(privacy.blocked_user_agents) and is_blocked(client.user_agent, privacy.blocked_user_agents)
+
+    @staticmethod
+    def _blocked_agent(privacy: PrivacySettings, forwarded: str | None) -> bool:
+        """A project's blocked agents apply to an agent an SDK forwarded as to the header."""
+        return bool(forwarded and privacy.blocked_user_agents) and is_blocked(forwarded, privacy.blocked_user_agents)
 
     async def _records(self, items: list[tuple[Item, Agent]], caller: Caller, client: Client,
                        privacy: PrivacySettings, now: datetime) -> list[Record]:

@@ -106,6 +106,15 @@ async def test_blocked_user_agents(client, app, site):
     assert await pageviews(app, site) == 0
 
 
+async def test_blocked_user_agents_apply_to_a_forwarded_agent(client, app, site):
+    await put(client, site, {"blocked_user_agents": ["Synthetic-Monitor"]})
+    server = {**site["ingest"], "User-Agent": "pulse-analytics-node/1.0.0"}
+    batch = [{"type": "pageview", "visitor_id": "v1", "user_agent": CHROME + " synthetic-monitor/1.0"},
+             {"type": "pageview", "visitor_id": "v2", "user_agent": CHROME}]
+    assert (await client.post("/api/collect", json=batch, headers=server)).json()["accepted"] == 1
+    assert await pageviews(app, site) == 1
+
+
 async def test_bot_filtering_can_be_turned_off(client, app, site):
     await client.post("/api/collect", json={"type": "pageview"}, headers={**site["ingest"], "User-Agent": GOOGLEBOT})
     assert await pageviews(app, site) == 0
