@@ -8,10 +8,22 @@ from contextlib import asynccontextmanager
 from uuid import UUID
 
 from fastapi import Depends, Request
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.extensions import SchemaExtension
 from strawberry.fastapi import BaseContext
 
-from pulse.auth import Caller, Need
+from pulse import errors
+from pulse.auth import Caller, Need, client_address
 from pulse.db import commit
 from pulse.deps import bearer_token, get_runtime, request_key
 from pulse.modules.registry import Action
@@ -26,6 +38,9 @@ class Context(BaseContext):
         self.runtime = runtime
         self.http_request = request
         self._session: AsyncSession | None = None
+        # Set by get_context: why no field may run (a wrong credential); no credential was sent.
+        self.refusal: errors.ApiError | None = None
+        self.anonymous = False
         self._caller: asyncio.Future[Caller] | None = None
         self._scoped: dict[str, asyncio.Future[Caller]] = {}
         self.loaders = Loaders(self)  # built per request, never shared
@@ -65,7 +80,8 @@ class Context(BaseContext):
         request = self.http_request
         return await self.runtime.access.identify(
             key=await request_key(request, self.runtime, platform=need.platform),
-            bearer=bearer_token(request.headers), platform=need.platform)
+            bearer=bearer_token(request.headers), platform=need.platform,
+            client=client_address(request.scope))
 
     async def close(self) -> None:
         if self._session is not None:
@@ -74,7 +90,90 @@ class Context(BaseContext):
 
 async def get_context(request: Request, runtime: Runtime = Depends(get_runtime)) -> AsyncIterator[Context]:
     context = Context(runtime, request)
+    if request.method == "POST":
+        context.refusal = await _admit(context)
     try:
         yield context
     finally:
         await context.close()
+
+
+async def _admit(context: Context) -> errors.ApiError | None:
+    """Why the operation is refused, if it is: every operation needs a credential (the REST 401's
+    message), except introspection while PULSE_GRAPHQL_INTROSPECTION allows it. A credential that
+    is sent is resolved here, once: a wrong one is refused whatever the operation asks, and the
+    fields reuse the caller. `Admission` answers the refusal in place of the operation."""
+    request = context.http_request
+    try:
+        key = await request_key(request, context.runtime)
+        bearer = bearer_token(request.headers)
+        if key is None and bearer is None:
+            settings = context.runtime.settings
+            context.anonymous = not (settings.graphql_introspection and _introspection_only(
+                await _body(request), settings.graphql_max_tokens))
+            return None
+        context._caller = asyncio.ensure_future(context.runtime.access.identify(
+            key=key, bearer=bearer, platform=key is None, client=client_address(request.scope)))
+        await asyncio.shield(context._caller)
+    except errors.ApiError as refusal:
+        return refusal
+    return None
+
+
+class Admission(SchemaExtension):
+    """An operation with a wrong credential is not executed: its one error is the refusal. One
+    without a credential answers no data: its errors are those its fields gave (each field's own
+    REST message: a missing key, or a missing admin token), else the missing key's. ApiErrors
+    shapes them like every expected error (code UNAUTHENTICATED, status 401)."""
+
+    def on_execute(self):
+        context = self.execution_context.context
+        refusal = getattr(context, "refusal", None)
+        if refusal is not None:
+            self.execution_context.result = ExecutionResult(
+                data=None, errors=[GraphQLError(refusal.message, original_error=refusal)])
+        yield
+        result = self.execution_context.result
+        if getattr(context, "anonymous", False) and refusal is None and result is not None:
+            missing = errors.Unauthorized(errors.MISSING_KEY)
+            found = [e for e in result.errors or [] if isinstance(e.original_error, errors.Unauthorized)]
+            result.data = None  # in place: the executor returns this very object
+            result.errors = found[:1] or [GraphQLError(missing.message, original_error=missing)]
+
+
+async def _body(request: Request) -> object:
+    try:
+        return await request.json()
+    except ValueError:
+        return None
+
+
+_INTROSPECTION = frozenset({"__schema", "__type", "__typename"})
+
+
+def _introspection_only(body: object, max_tokens: int) -> bool:
+    """Whether the operation `body` asks for reads only the schema (`__schema`, `__type`)."""
+    if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+        return False
+    try:
+        document = parse(body["query"], max_tokens=max_tokens)
+    except GraphQLError:
+        return False
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    name = body.get("operationName")
+    chosen = [o for o in operations if name is None or (o.name is not None and o.name.value == name)]
+    if len(chosen) != 1 or chosen[0].operation != OperationType.QUERY:
+        return False
+    names: set[str] = set()
+    pending, seen = [chosen[0].selection_set], set()
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                names.add(selection.name.value)
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif selection.name.value in fragments and selection.name.value not in seen:
+                seen.add(selection.name.value)
+                pending.append(fragments[selection.name.value].selection_set)
+    return names <= _INTROSPECTION and bool(names - {"__typename"})

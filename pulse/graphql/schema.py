@@ -10,6 +10,7 @@ from strawberry.tools import merge_types
 
 from pulse.admin import schema as admin_schema
 from pulse.config import Settings
+from pulse.graphql.context import Admission
 from pulse.graphql.errors import ApiErrors
 from pulse.privacy import schema as privacy_schema
 
@@ -34,6 +35,7 @@ def build_schema(settings: Settings | None = None, *, queries: tuple[type, ...] 
             lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
             lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
             lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+            Admission,
             ApiErrors,
         ],
     )

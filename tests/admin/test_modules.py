@@ -88,7 +88,7 @@ async def test_module_errors(client):
 async def test_graphql_modules(client):
     project = await create_project(client)
     variables = {"p": project["id"]}
-    registry = (await gql(client, "{ modules { name category } }"))["data"]["modules"]
+    registry = (await gql(client, "{ modules { name category } }", headers=ADMIN))["data"]["modules"]
     assert len(registry) == 33 and registry[0] == {"name": "core", "category": "core"}
     updated = (await gql(client, """mutation($p: ID!) { updateModules(projectId: $p, modules: [
         {name: "bi", enabled: true, access: READ}, {name: "logs", enabled: false}]) { name enabled access } }""",
