@@ -6,7 +6,7 @@ from enum import Enum
 
 import strawberry
 
-from pulse.query.filters import Filter, make
+from pulse.query.filters import Filter, check_count, make
 
 
 @strawberry.enum(description="is, is_not, contains (case-insensitive), matches (a regular expression)")
@@ -25,4 +25,5 @@ class FilterInput:
 
 
 def to_filters(inputs: list[FilterInput] | None) -> list[Filter]:
+    check_count(len(inputs or ()))
     return [make(f.dimension, f.operator.value, f.value) for f in inputs or []]

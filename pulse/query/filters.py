@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from pulse import errors
+from pulse.limits import MAX_FILTER_VALUE, MAX_FILTERS
 
 OPERATORS = ("is", "is_not", "contains", "matches")
 # Where each dimension lives: a pageview's own columns, its session's, or the session's events.
@@ -19,8 +20,7 @@ SESSION_DIMENSIONS = ("entry_path", "exit_path", "source", "referrer", "channel"
                       "device")
 EVENT_DIMENSIONS = ("event",)
 DIMENSIONS = PAGE_DIMENSIONS + SESSION_DIMENSIONS + EVENT_DIMENSIONS
-MAX_FILTERS = 10
-MAX_VALUE = 500
+MAX_VALUE = MAX_FILTER_VALUE
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +47,15 @@ def make(dimension: str, operator: str, value: str) -> Filter:
     return Filter(dimension, operator, value)
 
 
+def check_count(count: int) -> None:
+    """The filter cap, checked before any filter is validated (REST and GraphQL alike)."""
+    if count > MAX_FILTERS:
+        raise errors.BadRequest(f"Invalid filter: at most {MAX_FILTERS} filters.")
+
+
 def parse(raw: list[str]) -> list[Filter]:
     """`dimension:operator:value` strings, as REST takes them."""
-    if len(raw) > MAX_FILTERS:
-        raise errors.BadRequest(f"Invalid filter: at most {MAX_FILTERS} filters.")
+    check_count(len(raw))
     filters = []
     for item in raw:
         parts = item.split(":", 2)

@@ -8,7 +8,7 @@ import base64
 
 import pytest
 
-from pulse.limits import MAX_OFFSET
+from pulse.limits import MAX_FILTERS, MAX_OFFSET
 from tests.conftest import gql, gql_error
 
 FAR_DATES = ["0001-01-01", "9999-12-31", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00",
@@ -87,3 +87,14 @@ async def test_a_regular_expression_postgresql_accepts_still_filters(dataset):
     response = await dataset["client"].get("/api/v1/pages", params={"filter": "path:matches:^/(docs|pricing)$"},
                                            headers=dataset["query"])
     assert response.status_code == 200, response.text
+
+
+async def test_graphql_has_the_rest_filter_cap(dataset):
+    one = {"dimension": "path", "operator": "MATCHES", "value": "^/"}
+    message = await graphql_error(dataset, {"f": [one] * (MAX_FILTERS + 1)})
+    assert message == f"Invalid filter: at most {MAX_FILTERS} filters."
+    many = await graphql_error(dataset, {"f": [one] * 5_000})
+    assert many == message
+    assert await rest_error(dataset, "/api/v1/pages", filter=["path:matches:^/"] * (MAX_FILTERS + 1)) == message
+    result = await gql(dataset["client"], PAGES, {"f": [one] * MAX_FILTERS}, headers=dataset["query"])
+    assert "errors" not in result, result
