@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 
 from pulse.admin import schema as admin_schema
 from pulse.config import Settings
 from pulse.graphql.context import Admission
+from pulse.graphql.cost import cost_rule
 from pulse.graphql.errors import ApiErrors
 from pulse.privacy import schema as privacy_schema
 
@@ -35,6 +36,7 @@ def build_schema(settings: Settings | None = None, *, queries: tuple[type, ...] 
             lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
             lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
             lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+            lambda: AddValidationRules([cost_rule(settings.graphql_max_cost)]),
             Admission,
             ApiErrors,
         ],
