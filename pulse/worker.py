@@ -20,6 +20,10 @@ from pulse.runtime import Runtime
 
 log = logging.getLogger("pulse.worker")
 
+# Jobs share the request engine, whose connections carry PULSE_QUERY_TIMEOUT_MS (meant for
+# requests): a job's transaction lifts it, and its lease (`Job.every`) bounds the run instead.
+NO_STATEMENT_TIMEOUT = "SET LOCAL statement_timeout = 0"
+
 
 @dataclass(frozen=True)
 class Job:
@@ -59,12 +63,14 @@ async def ensure_partitions(runtime: Runtime) -> None:
     from pulse.ingest.payloads import MAX_AGE
 
     async with runtime.engine.begin() as conn:
+        await conn.execute(text(NO_STATEMENT_TIMEOUT))
         await partitions.ensure_months(conn, partitions.window(datetime.now(UTC), MAX_AGE))
 
 
 async def prune_ingest_ledger(runtime: Runtime) -> None:
     """Forget written stream entries after a week: replays only happen within minutes."""
     async with runtime.engine.begin() as conn:
+        await conn.execute(text(NO_STATEMENT_TIMEOUT))
         await conn.execute(text("DELETE FROM ingest_ledger WHERE written_at < now() - interval '7 days'"))
 
 

@@ -1,15 +1,23 @@
 """GraphQL has REST's limits: a query cost limit (PULSE_GRAPHQL_MAX_COST) that the dashboard's own
-overview and GraphiQL's introspection stay within, and read statements cut by statement_timeout."""
+overview and GraphiQL's introspection stay within; read statements cut by statement_timeout are
+503s, the writers' and the jobs' are not; the writers' own pool keeps ingestion going when every
+request connection is taken."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
+import pytest
 from graphql import get_introspection_query
+from sqlalchemy import text
 
+from pulse import errors
 from pulse.graphql.cost import REPORT_COST
+from pulse.worker import NO_STATEMENT_TIMEOUT
 from tests.conftest import ADMIN, create_key, create_project, gql, gql_error, key_header, make_app, serving
+from tests.ingest.conftest import drain
 
 OVERVIEW_JS = Path(__file__).resolve().parent.parent / "pulse/web/dashboard/src/views/overview.js"
 
@@ -55,3 +63,73 @@ async def test_the_cost_limit_is_a_setting(settings):
                                          headers=headers))
         assert f"more than the limit of {REPORT_COST + 10}" in message
         assert "errors" not in await gql(c, "{ projects { id name } }", headers=ADMIN)
+
+
+# -- statement_timeout ---------------------------------------------------------------------------
+
+TOO_LONG = "The query took too long (over 300 ms): narrow the date range or the filters and retry."
+
+
+async def test_read_sessions_carry_the_statement_timeout_and_the_writers_do_not(settings):
+    async with serving(make_app(settings, query_timeout_ms=300)) as c:
+        runtime = c._transport.app.state.runtime
+        async with runtime.read_session() as session:
+            assert (await session.execute(text("SHOW statement_timeout"))).scalar() == "300ms"
+            with pytest.raises(errors.Unavailable) as cut:
+                await session.execute(text("SELECT pg_sleep(2)"))
+            assert cut.value.message == TOO_LONG and cut.value.status == 503
+        async with runtime.session() as session:
+            assert (await session.execute(text("SHOW statement_timeout"))).scalar() == "300ms"
+        async with runtime.writer_engine.connect() as conn:
+            assert (await conn.execute(text("SHOW statement_timeout"))).scalar() == "0"
+            await conn.execute(text("SELECT pg_sleep(0.5)"))  # writers are not cut
+
+
+async def test_worker_jobs_are_not_cut(settings):
+    from pulse.worker import prune_ingest_ledger
+
+    async with serving(make_app(settings, query_timeout_ms=300)) as c:
+        runtime = c._transport.app.state.runtime
+        async with runtime.engine.begin() as conn:
+            await conn.execute(text(NO_STATEMENT_TIMEOUT))
+            assert (await conn.execute(text("SHOW statement_timeout"))).scalar() == "0"
+            await conn.execute(text("SELECT pg_sleep(0.5)"))
+        await prune_ingest_ledger(runtime)
+
+
+async def test_a_report_cut_by_the_statement_timeout_is_a_clean_503(settings):
+    async with serving(make_app(settings, query_timeout_ms=300)) as c:
+        headers = await query_key(c)
+        runtime = c._transport.app.state.runtime
+        async with runtime.writer_engine.connect() as locker:  # another connection holds the rollups
+            await locker.execute(text("BEGIN"))
+            await locker.execute(text("LOCK TABLE daily_rollups IN ACCESS EXCLUSIVE MODE"))
+            response = await c.get("/api/v1/stats", headers=headers)
+            assert response.status_code == 503 and response.json() == {"error": TOO_LONG}
+            assert response.headers["retry-after"] == "1"
+            result = await gql(c, "{ project { stats { current { pageviews } } } }", headers=headers)
+            assert gql_error(result) == (TOO_LONG, "UNAVAILABLE")
+            assert result["errors"][0]["extensions"]["status"] == 503
+            await locker.execute(text("ROLLBACK"))
+        assert (await c.get("/api/v1/stats", headers=headers)).status_code == 200
+
+
+# -- the writers' own pool -----------------------------------------------------------------------
+
+async def test_ingestion_writes_while_every_request_connection_is_held(settings):
+    async with serving(make_app(settings, db_pool_size=1)) as c:
+        app = c._transport.app
+        project = await create_project(c, "Busy", "busy.test")
+        ingest = key_header((await create_key(c, project["id"], "ingest"))["key"])
+        first = {"type": "pageview", "visitor_id": "v1", "path": "/before"}
+        assert (await c.post("/api/collect", json=first, headers=ingest)).status_code == 200  # caches the key
+        await drain(app)
+        async with app.state.runtime.engine.connect() as held:  # the request pool's only connection
+            await held.execute(text("SELECT 1"))
+            body = {"type": "pageview", "visitor_id": "v2", "path": "/during"}
+            assert (await c.post("/api/collect", json=body, headers=ingest)).status_code == 200
+            assert await asyncio.wait_for(drain(app), timeout=20) == 1
+            async with app.state.runtime.writer_engine.connect() as conn:
+                paths = (await conn.execute(text("SELECT path FROM pageviews WHERE project_id = :p ORDER BY ts"),
+                                            {"p": project["id"]})).scalars().all()
+        assert paths == ["/before", "/during"]
