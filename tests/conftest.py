@@ -158,8 +158,10 @@ async def gql(client: httpx.AsyncClient, query: str, variables: dict | None = No
               headers: dict | None = None, path: str = "/graphql") -> dict:
     response = await client.post(path, json={"query": query, "variables": variables or {}},
                                  headers=headers or {})
-    assert response.status_code == 200, response.text
-    return response.json()
+    body = response.json()
+    if response.status_code != 200:  # a refused operation answers its refusal's status, and no data
+        assert body["data"] is None and response.status_code == body["errors"][0]["extensions"]["status"], body
+    return body
 
 
 @asynccontextmanager

@@ -132,6 +132,7 @@ class Admission(SchemaExtension):
         if refusal is not None:
             self.execution_context.result = ExecutionResult(
                 data=None, errors=[GraphQLError(refusal.message, original_error=refusal)])
+            _status(context, refusal)
         yield
         result = self.execution_context.result
         if getattr(context, "anonymous", False) and refusal is None and result is not None:
@@ -139,6 +140,17 @@ class Admission(SchemaExtension):
             found = [e for e in result.errors or [] if isinstance(e.original_error, errors.Unauthorized)]
             result.data = None  # in place: the executor returns this very object
             result.errors = found[:1] or [GraphQLError(missing.message, original_error=missing)]
+            _status(context, result.errors[0].original_error)
+
+
+def _status(context: Context, refusal: errors.ApiError) -> None:
+    """A refused operation answers with the refusal's HTTP status (401, or 429 when throttled) and
+    its headers, as REST does; the body keeps GraphQL's shape, with the same message and code."""
+    response = context.response
+    if response is not None:
+        response.status_code = refusal.status
+        for name, value in (refusal.headers or {}).items():
+            response.headers[name] = value
 
 
 async def _body(request: Request) -> object:
