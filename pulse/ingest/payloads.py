@@ -446,7 +446,7 @@ def _bounded(v: Any, raw: bytes, key: str, depth: int, keys: int | None, *, top:
     `top` is the level of `v` itself (-1 for a list whose items are the objects bounded).
     """
     deep = raw.count(b"{") + raw.count(b"[") > depth - top
-    many = keys is not None and raw.count(b'":') > keys
+    many = keys is not None and len(raw) > 4 * keys and raw.count(b'":') > keys  # a key takes 4+ bytes
     big = len(raw.translate(None, _NON_DIGITS)) >= 19 and _LONG_DIGITS.search(raw) is not None
     if not (deep or many or big):
         return
