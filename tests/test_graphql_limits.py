@@ -133,3 +133,16 @@ async def test_ingestion_writes_while_every_request_connection_is_held(settings)
                 paths = (await conn.execute(text("SELECT path FROM pageviews WHERE project_id = :p ORDER BY ts"),
                                             {"p": project["id"]})).scalars().all()
         assert paths == ["/before", "/during"]
+
+
+@pytest.mark.parametrize("variables", [{"first": 2**31}, {"first": 2**63}, {"first": 1.5}, {"first": "10"},
+                                       {"first": None}])
+async def test_a_variable_its_type_refuses_is_a_client_error(client, variables):
+    project = await create_project(client, "Vars", "vars.test")
+    key = (await create_key(client, project["id"], "query"))["key"]
+    query = "query Q($first: Int!) { project { pages(first: $first) { total } } }"
+    result = await gql(client, query, variables, headers=key_header(key))
+    assert result["data"] is None
+    error = result["errors"][0]
+    assert error["extensions"] == {"code": "BAD_REQUEST", "status": 400}
+    assert error["message"].startswith("Variable '$first'")

@@ -25,6 +25,11 @@ class ApiErrors(SchemaExtension):
         original = error.original_error
         if original is None:  # syntax and validation errors are the client's to read
             return error
+        if error.path is None and not isinstance(original, ApiError):
+            # Raised before any field ran: a variable the operation's types refuse (an Int past 32
+            # bits, an unknown enum value). graphql-core's message names the variable.
+            return GraphQLError(error.message, nodes=error.nodes, source=error.source, positions=error.positions,
+                                extensions={"code": "BAD_REQUEST", "status": 400})
         if isinstance(original, ApiError):
             return GraphQLError(original.message, nodes=error.nodes, source=error.source,
                                 positions=error.positions, path=error.path,
