@@ -84,6 +84,11 @@ class Context(BaseContext):
             client=client_address(request.scope))
 
     async def close(self) -> None:
+        """Close the read session once every loader batch using it has finished: a field that fails
+        cancels its siblings (graphql-core), but not the batch a sibling was waiting on, which may
+        still be running a query on this session."""
+        while self.loaders.running:
+            await asyncio.gather(*self.loaders.running, return_exceptions=True)
         if self._session is not None:
             await self._session.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
@@ -20,16 +21,30 @@ class Loaders:
     def __init__(self, context: Context) -> None:
         self.context = context
         self._filtered: dict[tuple, DataLoader] = {}
+        self.running: set[asyncio.Task] = set()  # batches in flight: the context waits for them
+
+    def _new(self, batch_load) -> DataLoader:
+        """A loader whose batches are tracked in `running` while they run."""
+
+        async def tracked(keys):
+            task = asyncio.current_task()
+            self.running.add(task)
+            try:
+                return await batch_load(keys)
+            finally:
+                self.running.discard(task)
+
+        return DataLoader(tracked)
 
     def _loader(self, batch_load) -> DataLoader:
-        return DataLoader(partial(batch_load, self.context))
+        return self._new(partial(batch_load, self.context))
 
     @cached_property
     def project_access(self) -> DataLoader:
         async def load(ids):
             return await self.context.runtime.access.load_projects(list(ids))
 
-        return DataLoader(load)
+        return self._new(load)
 
     @cached_property
     def rollups(self) -> DataLoader:
@@ -39,7 +54,7 @@ class Loaders:
         async def load(keys):
             return await load_batch(self.context.session, list(keys))
 
-        return DataLoader(load)
+        return self._new(load)
 
     def filtered_rollups(self, project: ProjectAccess, filters: tuple[Filter, ...]) -> DataLoader:
         """(dimension, first day, last day) -> rows computed from the raw tables with `filters`:
@@ -58,7 +73,7 @@ class Loaders:
                             for span, dimensions in by_range.items()}
                 return [computed[(first, last)][dimension] for dimension, first, last in keys]
 
-            self._filtered[key] = DataLoader(load)
+            self._filtered[key] = self._new(load)
         return self._filtered[key]
 
     @cached_property
