@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 MISSING_KEY = "Missing API key. Provide it via X-Pulse-Key header or ?key= query parameter."
@@ -60,6 +61,10 @@ class Unavailable(ApiError):
         super().__init__(message, headers={"Retry-After": str(retry_after)})
 
 
+#: Every pooled connection stayed busy for the pool's whole wait: the request is refused, not failed.
+POOL_BUSY = "Service temporarily unavailable: every database connection is busy. Retry shortly."
+
+
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
@@ -92,6 +97,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.message, exc.headers)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_busy(_: Request, exc: PoolTimeout) -> JSONResponse:
+        return error_response(503, POOL_BUSY, {"Retry-After": "1"})
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -146,3 +146,35 @@ async def test_a_variable_its_type_refuses_is_a_client_error(client, variables):
     error = result["errors"][0]
     assert error["extensions"] == {"code": "BAD_REQUEST", "status": 400}
     assert error["message"].startswith("Variable '$first'")
+
+
+async def test_a_failing_field_returns_its_siblings_connection(client, app):
+    """A field that fails cancels its siblings, not the loader batch one was waiting on: the read
+    session must close only after that batch, or its connection stays checked out (found by fuzzing:
+    a query key could drain the pool a few requests at a time)."""
+    project = await create_project(client, "Pool", "pool.test")
+    key = (await create_key(client, project["id"], "query"))["key"]
+    query = ("query Q($filters: [FilterInput!], $after: String) { project { pages(filters: $filters, after: $after) "
+             "{ total } timeseries(filters: $filters) { visitors } } }")
+    variables = {"after": "nope", "filters": [{"dimension": "path", "operator": "IS", "value": "/"}]}
+    pool = app.state.runtime.engine.sync_engine.pool
+    for _ in range(3):
+        result = await gql(client, query, variables, headers=key_header(key))
+        assert gql_error(result)[1] == "BAD_REQUEST"
+    assert pool.checkedout() == 0
+
+
+async def test_a_busy_pool_is_a_503_in_the_envelope(settings):
+    async with serving(make_app(settings, db_pool_size=1)) as c:
+        app = c._transport.app
+        project = await create_project(c, "Full", "full.test")
+        query = key_header((await create_key(c, project["id"], "query"))["key"])
+        assert (await c.get("/api/v1/stats", headers=query)).status_code == 200  # caches the key
+        app.state.runtime.engine.sync_engine.pool._timeout = 0.2  # not the 30 s default wait
+        async with app.state.runtime.engine.connect() as held:  # the request pool's only connection
+            await held.execute(text("SELECT 1"))
+            response = await c.get("/api/v1/stats", headers=query)
+            assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+            assert response.json() == {"error": errors.POOL_BUSY}
+            result = await gql(c, "{ project { stats { previous { pageviews } } } }", headers=query)
+            assert gql_error(result) == (errors.POOL_BUSY, "UNAVAILABLE")

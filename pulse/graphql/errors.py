@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 
 from graphql import GraphQLError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from strawberry.extensions import SchemaExtension
 
-from pulse.errors import ApiError
+from pulse.errors import POOL_BUSY, ApiError, Unavailable
 
 log = logging.getLogger("pulse.graphql")
 
@@ -23,6 +24,8 @@ class ApiErrors(SchemaExtension):
     @staticmethod
     def _shape(error: GraphQLError) -> GraphQLError:
         original = error.original_error
+        if isinstance(original, PoolTimeout):  # the REST answer too (pulse.errors)
+            original = Unavailable(POOL_BUSY)
         if original is None:  # syntax and validation errors are the client's to read
             return error
         if error.path is None and not isinstance(original, ApiError):
