@@ -136,12 +136,12 @@ class Ingestor:
         """Privacy rules that drop everything a request carries."""
         if privacy.respect_dnt and client.do_not_track:
             return True
-        return bool(privacy.blocked_user_agents) and is_blocked(client.user_agent, privacy.blocked_user_agents)
+        return Ingestor._blocked_agent(privacy, client.user_agent)
 
     @staticmethod
-    def _blocked_agent(privacy: PrivacySettings, forwarded: str | None) -> bool:
-        """A project's blocked agents apply to an agent an SDK forwarded as to the header."""
-        return bool(forwarded and privacy.blocked_user_agents) and is_blocked(forwarded, privacy.blocked_user_agents)
+    def _blocked_agent(privacy: PrivacySettings, user_agent: str | None) -> bool:
+        """Whether a project blocks this agent: the request's header, or one an SDK forwarded."""
+        return bool(user_agent and privacy.blocked_user_agents) and is_blocked(user_agent, privacy.blocked_user_agents)
 
     async def _records(self, items: list[tuple[Item, Agent]], caller: Caller, client: Client,
                        privacy: PrivacySettings, now: datetime) -> list[Record]:
