@@ -61,6 +61,16 @@ class Unavailable(ApiError):
         super().__init__(message, headers={"Retry-After": str(retry_after)})
 
 
+REDIS_UNREACHABLE = "Service temporarily unavailable: Redis is unreachable."
+
+
+class RedisUnavailable(Unavailable):
+    """503 with Retry-After: Redis, which every request and the ingest buffer rely on, did not answer."""
+
+    def __init__(self) -> None:
+        super().__init__(REDIS_UNREACHABLE)
+
+
 #: Every pooled connection stayed busy for the pool's whole wait: the request is refused, not failed.
 POOL_BUSY = "Service temporarily unavailable: every database connection is busy. Retry shortly."
 

@@ -25,7 +25,6 @@ from pulse import errors
 from pulse.observability import INGEST_BACKLOG
 from pulse.pipelining import Pipeliner
 
-UNREACHABLE = "Service temporarily unavailable: Redis is unreachable."
 BACKLOGGED = "Ingestion is backlogged; retry shortly."
 
 
@@ -78,11 +77,11 @@ class IngestBuffer:
         try:
             added, length, size = await self.pipeliner.run(commands)
         except (RedisError, OSError) as exc:
-            raise errors.Unavailable(UNREACHABLE) from exc
+            raise errors.RedisUnavailable() from exc
         if isinstance(added, Exception):
             if isinstance(added, OutOfMemoryError):  # Redis at its maxmemory (noeviction): full too
                 raise errors.Unavailable(BACKLOGGED, retry_after=5) from added
-            raise errors.Unavailable(UNREACHABLE) from added
+            raise errors.RedisUnavailable() from added
         if isinstance(length, int):
             self.backlog[shard] = length
             INGEST_BACKLOG.labels(str(shard)).set(length)
@@ -101,7 +100,7 @@ class IngestBuffer:
                     pipe.get(bytes_key(shard))
                     length, size = await pipe.execute()
             except (RedisError, OSError) as exc:
-                raise errors.Unavailable(UNREACHABLE) from exc
+                raise errors.RedisUnavailable() from exc
             self.backlog[shard] = length
             self.backlog_bytes[shard] = int(size or 0)
         return not self._full(shard)

@@ -18,7 +18,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from datetime import UTC, date, datetime
 from uuid import UUID
 
@@ -32,6 +32,7 @@ from pulse.ingest.buffer import bytes_key, dead_key, stream_key
 from pulse.ingest.records import Entry, Record, decode_entry
 from pulse.ingest.rollups import COUNTERS, Deltas, Key
 from pulse.ingest.sessionize import TIMEOUT, Activity, Session, apply, client_session_uuid
+from pulse.lru import LRU
 from pulse.observability import INGEST_BACKLOG, INGEST_DEAD_LETTERS, INGEST_WRITTEN
 from pulse.runtime import Runtime
 
@@ -116,14 +117,6 @@ def to_datetime(micros: int) -> datetime:
     return datetime.fromtimestamp(micros / 1_000_000, UTC)
 
 
-class _Cache(OrderedDict):
-    def put(self, key, value) -> None:
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > CACHE_LIMIT:
-            self.popitem(last=False)
-
-
 class ShardWriter:
     """Writes one shard while it holds the shard's lease."""
 
@@ -142,9 +135,9 @@ class ShardWriter:
 
     def _reset_caches(self) -> None:
         # Only valid while this writer is the shard's sole author.
-        self.visitor_nos = _Cache()  # (project, visitor_id) -> visitor_no
-        self.sessions = _Cache()  # (project, visitor_no) -> (complete since, [Session])
-        self.bitmaps = _Cache()  # (project, day, dim, value) -> BitMap
+        self.visitor_nos = LRU(CACHE_LIMIT)  # (project, visitor_id) -> visitor_no
+        self.sessions = LRU(CACHE_LIMIT)  # (project, visitor_no) -> (complete since, [Session])
+        self.bitmaps = LRU(CACHE_LIMIT)  # (project, day, dim, value) -> BitMap
         self.timezones: dict[UUID, str] = {}
         self.months: set[date] = set()
 

@@ -46,6 +46,17 @@ class ModuleInfo:
 
 ALWAYS_ON = "core"
 
+
+def always_on(name: str) -> bool:
+    """Whether module `name` can never be disabled (listed as enabled whatever is stored)."""
+    return name == ALWAYS_ON
+
+
+def is_enabled(name: str, stored_enabled: bool) -> bool:
+    """Whether module `name` is on for a project whose stored setting is `stored_enabled`."""
+    return stored_enabled or always_on(name)
+
+
 _MODULES = [
     # name, category, description, enabled for a new project
     ("core", "core", "Core analytics: pageviews, sessions, events, devices, geo, referrers, realtime", True),

@@ -91,7 +91,7 @@ async def start(runtime: Runtime, request: Request, response: Response, *, key_i
     try:
         await runtime.redis.set(_redis_key(project_id, session.sid), "1", ex=MAX_AGE)
     except (RedisError, OSError) as exc:
-        raise errors.Unavailable("Service temporarily unavailable: Redis is unreachable.") from exc
+        raise errors.RedisUnavailable() from exc
     # Secure when the request came over HTTPS; behind a proxy, uvicorn derives the scheme from
     # X-Forwarded-Proto only for PULSE_TRUSTED_PROXIES, so a client cannot fake it.
     response.set_cookie(COOKIE, sign(session, _secret(runtime)), max_age=MAX_AGE, path="/", httponly=True,
@@ -105,7 +105,7 @@ async def end(runtime: Runtime, request: Request, response: Response) -> None:
         try:
             await runtime.redis.delete(_redis_key(session.project_id, session.sid))
         except (RedisError, OSError) as exc:
-            raise errors.Unavailable("Service temporarily unavailable: Redis is unreachable.") from exc
+            raise errors.RedisUnavailable() from exc
     clear(request, response)
 
 
@@ -149,7 +149,7 @@ async def session_key(request: Request, runtime: Runtime) -> SessionKey | None:
     try:
         alive = await runtime.redis.exists(_redis_key(session.project_id, session.sid))
     except (RedisError, OSError) as exc:
-        raise errors.Unavailable("Service temporarily unavailable: Redis is unreachable.") from exc
+        raise errors.RedisUnavailable() from exc
     if not alive:
         raise errors.Unauthorized(SESSION_ENDED)
     return SessionKey(key_id, project_id)
