@@ -7,7 +7,7 @@ import gc
 import os
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.fastapi import GraphQLRouter
@@ -19,12 +19,11 @@ from pulse.errors import install_error_handlers
 from pulse.graphql.context import get_context
 from pulse.graphql.schema import build_schema
 from pulse.ingest.endpoint import CollectEndpoint
-from pulse.modules.core import rest as core_rest
-from pulse.modules.exports import rest as exports_rest
-from pulse.modules.utm import rest as utm_rest
+from pulse.modules.installed import installed
 from pulse.observability import ObservabilityMiddleware
 from pulse.ops import router as ops_router
 from pulse.privacy import rest as privacy_rest
+from pulse.reports import rest_router
 from pulse.runtime import Runtime
 from pulse.web import dashboard, script
 from pulse.web.bodylimit import BodyLimit
@@ -33,8 +32,13 @@ from pulse.web.bodylimit import BodyLimit
 # ingest key decides what is accepted (the project's domain only marks self-referrals).
 PUBLIC_PATHS = ("/api/collect", *script.SCRIPT_PATHS)
 
-REST_ROUTERS = [ops_router, admin_rest.router, privacy_rest.router, core_rest.router, utm_rest.router,
-                exports_rest.router, dashboard.router, script.router]
+
+def rest_routers() -> list[APIRouter]:
+    """The platform's routers, every installed module's (its own routes, then its reports'), and
+    the dashboard's and the tracking script's."""
+    modules = [router for m in installed() for router in (m.router, m.reports and rest_router(m.name, m.reports))
+               if router]
+    return [ops_router, admin_rest.router, privacy_rest.router, *modules, dashboard.router, script.router]
 
 
 class Cors:
@@ -79,7 +83,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app = FastAPI(title="Pulse", version=__version__, lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
                   openapi_url="/api/openapi.json")
     install_error_handlers(app)
-    for router in REST_ROUTERS:
+    for router in rest_routers():
         app.include_router(router)
     app.include_router(GraphQLRouter(build_schema(settings), path="/graphql", graphql_ide="graphiql",
                                      allow_queries_via_get=False, context_getter=get_context),

@@ -1,12 +1,16 @@
-"""Every table module, imported so the metadata (and Alembic) see them all."""
+"""Every table: the platform's, and every installed module's (importing a module's package
+defines its tables), so the metadata (and Alembic) see them all."""
 
 from __future__ import annotations
 
 import importlib
 
-TABLE_MODULES = ["pulse.admin.tables", "pulse.ingest.tables"]
+from pulse.modules.installed import installed
+
+PLATFORM_TABLES = ["pulse.admin.tables", "pulse.ingest.tables"]
 
 
 def import_all_tables() -> None:
-    for name in TABLE_MODULES:
+    for name in PLATFORM_TABLES:
         importlib.import_module(name)
+    installed()

@@ -17,11 +17,11 @@ from pulse.admin.types import (
     Module,
     ModuleAccess,
     ModuleSettingInput,
-    Project,
     ProjectModule,
     all_modules,
 )
 from pulse.auth import PLATFORM, PROJECT_ADMIN, need
+from pulse.graphql.project import Project
 from pulse.graphql.permissions import allow
 from pulse.modules.registry import Action
 

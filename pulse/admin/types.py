@@ -12,8 +12,8 @@ from pulse.admin import service
 from pulse.admin.tables import ApiKey as ApiKeyRow
 from pulse.admin.tables import Project as ProjectRow
 from pulse.auth import PROJECT_ADMIN
+from pulse.graphql.loaders import KeysByProject, ModulesByProject
 from pulse.graphql.permissions import allow
-from pulse.graphql.project_parts import PROJECT_PARTS
 from pulse.modules.registry import MODULES, Access, ModuleInfo
 
 ModuleAccess = strawberry.enum(Access, name="ModuleAccess", description="read, write or all")
@@ -70,8 +70,10 @@ class CreatedApiKey:
     api_key: ApiKey
 
 
-@strawberry.type(description="A tracked site or app. Every report hangs off its project.")
-class Project(*PROJECT_PARTS):
+@strawberry.type
+class ProjectFields:
+    """`Project`'s own fields; pulse.graphql.project adds every installed module's."""
+
     id: strawberry.ID
     name: str
     domain: str
@@ -80,18 +82,18 @@ class Project(*PROJECT_PARTS):
     project_uuid: strawberry.Private[UUID]
 
     @classmethod
-    def of(cls, p: ProjectRow) -> Project:
+    def of(cls, p: ProjectRow) -> ProjectFields:
         return cls(id=strawberry.ID(str(p.id)), name=p.name, domain=p.domain, timezone=p.timezone,
                    created_at=p.created_at,
                    project_uuid=p.id)
 
     @strawberry.field(permission_classes=[allow(PROJECT_ADMIN)], description="Active API keys.")
     async def keys(self, info: Info) -> list[ApiKey]:
-        return [ApiKey.of(k) for k in await info.context.loaders.keys_by_project.load(self.project_uuid)]
+        return [ApiKey.of(k) for k in await KeysByProject.of(info.context).load(self.project_uuid)]
 
     @strawberry.field(permission_classes=[allow(PROJECT_ADMIN)], description="All 33 modules' settings.")
     async def modules(self, info: Info) -> list[ProjectModule]:
-        return [ProjectModule.of(m) for m in await info.context.loaders.modules_by_project.load(self.project_uuid)]
+        return [ProjectModule.of(m) for m in await ModulesByProject.of(info.context).load(self.project_uuid)]
 
 
 @strawberry.input

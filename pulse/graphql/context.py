@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from uuid import UUID
 
+from aiodataloader import DataLoader
 from fastapi import Depends, Request
 from graphql import (
     ExecutionResult,
@@ -26,6 +27,7 @@ from pulse import errors
 from pulse.auth import Caller, Need, client_address
 from pulse.db import commit
 from pulse.deps import bearer_token, get_runtime, request_key
+from pulse.graphql.loaders import ProjectAccessLoader
 from pulse.modules.registry import Action
 from pulse.runtime import Runtime
 
@@ -33,8 +35,6 @@ from pulse.runtime import Runtime
 class Context(BaseContext):
     def __init__(self, runtime: Runtime, request: Request) -> None:
         super().__init__()
-        from pulse.graphql.loaders import Loaders  # loaders import module types
-
         self.runtime = runtime
         self.http_request = request
         self._session: AsyncSession | None = None
@@ -43,7 +43,10 @@ class Context(BaseContext):
         self.anonymous = False
         self._caller: asyncio.Future[Caller] | None = None
         self._scoped: dict[str, asyncio.Future[Caller]] = {}
-        self.loaders = Loaders(self)  # built per request, never shared
+        # The request's dataloaders (pulse.graphql.loaders: built per request, never shared), and
+        # the batches they are running.
+        self.loaders: dict[tuple, DataLoader] = {}
+        self.running: set[asyncio.Task] = set()
 
     @property
     def session(self) -> AsyncSession:
@@ -71,7 +74,7 @@ class Context(BaseContext):
             scoped = self._scoped.get(str(project_id))
             if scoped is None:
                 scoped = self._scoped[str(project_id)] = asyncio.ensure_future(
-                    self.runtime.access.scoped(caller, project_id, self.loaders.project_access.load_many))
+                    self.runtime.access.scoped(caller, project_id, ProjectAccessLoader.of(self).load_many))
             caller = await asyncio.shield(scoped)
         self.runtime.access.check(caller, need, action)
         return caller
@@ -87,8 +90,8 @@ class Context(BaseContext):
         """Close the read session once every loader batch using it has finished: a field that fails
         cancels its siblings (graphql-core), but not the batch a sibling was waiting on, which may
         still be running a query on this session."""
-        while self.loaders.running:
-            await asyncio.gather(*self.loaders.running, return_exceptions=True)
+        while self.running:
+            await asyncio.gather(*self.running, return_exceptions=True)
         if self._session is not None:
             await self._session.close()
 

@@ -1,85 +1,70 @@
-"""The request's dataloaders, one per access path; each module adds its own attribute here."""
+"""Per-request dataloaders in saleor's style: a loader class caches itself on the request's
+context under its key (`KeysByProject.of(info.context).load(project_id)`), so a module adds a
+loader by writing a class next to its types, and no central list grows with each module.
+
+Every batch a loader runs is tracked on the context while it runs: the context closes its read
+session only once they have all finished (pulse.graphql.context.Context.close).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from functools import cached_property, partial
-from typing import TYPE_CHECKING
+from abc import abstractmethod
+from typing import TYPE_CHECKING, Any, Self
 
 from aiodataloader import DataLoader
 
-from pulse.admin.loaders import load_keys_by_project, load_modules_by_project
-from pulse.query.dates import DayRange
-
 if TYPE_CHECKING:
-    from pulse.auth import ProjectAccess
     from pulse.graphql.context import Context
-    from pulse.query.filters import Filter
 
 
-class Loaders:
-    def __init__(self, context: Context) -> None:
+class Loader(DataLoader):
+    """Subclasses write `batch(keys)`; `of(context, *key)` is the request's one instance per key
+    (`init`: what the loader needs besides its key, taken when it is first made)."""
+
+    def __init__(self, context: Context, key: tuple, **init: Any) -> None:
+        super().__init__()
         self.context = context
-        self._filtered: dict[tuple, DataLoader] = {}
-        self.running: set[asyncio.Task] = set()  # batches in flight: the context waits for them
+        self.key = key
+        self.init = init
 
-    def _new(self, batch_load) -> DataLoader:
-        """A loader whose batches are tracked in `running` while they run."""
+    @classmethod
+    def of(cls, context: Context, *key: Any, **init: Any) -> Self:
+        cache_key = (cls, *key)
+        loader = context.loaders.get(cache_key)
+        if loader is None:
+            loader = context.loaders[cache_key] = cls(context, key, **init)
+        return loader
 
-        async def tracked(keys):
-            task = asyncio.current_task()
-            self.running.add(task)
-            try:
-                return await batch_load(keys)
-            finally:
-                self.running.discard(task)
+    async def batch_load_fn(self, keys: list) -> list:
+        task = asyncio.current_task()
+        self.context.running.add(task)
+        try:
+            return await self.batch(list(keys))
+        finally:
+            self.context.running.discard(task)
 
-        return DataLoader(tracked)
+    @abstractmethod
+    async def batch(self, keys: list) -> list:
+        """The values of `keys`, in their order."""
 
-    def _loader(self, batch_load) -> DataLoader:
-        return self._new(partial(batch_load, self.context))
 
-    @cached_property
-    def project_access(self) -> DataLoader:
-        async def load(ids):
-            return await self.context.runtime.access.load_projects(list(ids))
+class ProjectAccessLoader(Loader):
+    """Project id -> ProjectAccess (what access checks need), for every project a request names."""
 
-        return self._new(load)
+    async def batch(self, ids: list) -> list:
+        return await self.context.runtime.access.load_projects(ids)
 
-    @cached_property
-    def rollups(self) -> DataLoader:
-        """(project, dimension, first day, last day) -> rollup rows; a whole dashboard in one query."""
-        from pulse.query.rollups import load_batch
 
-        async def load(keys):
-            return await load_batch(self.context.session, list(keys))
+class KeysByProject(Loader):
+    async def batch(self, ids: list) -> list:
+        from pulse.admin.loaders import load_keys_by_project
 
-        return self._new(load)
+        return await load_keys_by_project(self.context, ids)
 
-    def filtered_rollups(self, project: ProjectAccess, filters: tuple[Filter, ...]) -> DataLoader:
-        """(dimension, first day, last day) -> rows computed from the raw tables with `filters`:
-        the reports of a filtered dashboard are computed together, one scan per table and range."""
-        key = (project.project_id, filters)
-        if key not in self._filtered:
-            from pulse.query.raw import compute_many
 
-            async def load(keys):
-                # One computation per range, for every dimension asked over it.
-                by_range: dict[tuple, list[str]] = {}
-                for dimension, first, last in keys:
-                    by_range.setdefault((first, last), []).append(dimension)
-                computed = {span: await compute_many(self.context.session, project, list(filters), dimensions,
-                                                     DayRange(*span))
-                            for span, dimensions in by_range.items()}
-                return [computed[(first, last)][dimension] for dimension, first, last in keys]
+class ModulesByProject(Loader):
+    async def batch(self, ids: list) -> list:
+        from pulse.admin.loaders import load_modules_by_project
 
-            self._filtered[key] = self._new(load)
-        return self._filtered[key]
-
-    @cached_property
-    def modules_by_project(self) -> DataLoader:
-        return self._loader(load_modules_by_project)
-
-    @cached_property
-    def keys_by_project(self) -> DataLoader:
-        return self._loader(load_keys_by_project)
+        return await load_modules_by_project(self.context, ids)

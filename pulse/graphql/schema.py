@@ -1,4 +1,5 @@
-"""One schema from every part's Query and Mutation types, with depth and cost limits."""
+"""One schema from every part's Query and Mutation types (the platform's, then every installed
+module's), with depth and cost limits."""
 
 from __future__ import annotations
 
@@ -13,11 +14,19 @@ from pulse.config import Settings
 from pulse.graphql.context import Admission
 from pulse.graphql.cost import cost_rule
 from pulse.graphql.errors import ApiErrors
+from pulse.modules.installed import installed
 from pulse.privacy import schema as privacy_schema
 
-# Each part of Pulse that has a GraphQL face lists its types here.
+# The platform's parts (not modules: projects, keys, privacy settings); modules plug in their own.
 QUERIES = (admin_schema.Query, privacy_schema.Query)
 MUTATIONS = (admin_schema.Mutation, privacy_schema.Mutation)
+
+
+def module_parts() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """Every Query and Mutation type: the platform's, then each installed module's."""
+    modules = installed()
+    return (QUERIES + tuple(m.query for m in modules if m.query),
+            MUTATIONS + tuple(m.mutation for m in modules if m.mutation))
 
 
 class PulseSchema(strawberry.Schema):
@@ -26,9 +35,11 @@ class PulseSchema(strawberry.Schema):
         pass
 
 
-def build_schema(settings: Settings | None = None, *, queries: tuple[type, ...] = QUERIES,
-                 mutations: tuple[type, ...] = MUTATIONS) -> strawberry.Schema:
+def build_schema(settings: Settings | None = None, *, queries: tuple[type, ...] | None = None,
+                 mutations: tuple[type, ...] | None = None) -> strawberry.Schema:
     settings = settings or Settings()
+    if queries is None or mutations is None:
+        queries, mutations = module_parts()
     return PulseSchema(
         query=merge_types("Query", queries),
         mutation=merge_types("Mutation", mutations),

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pulse import errors
 from pulse.query.dates import DayRange
+from pulse.query.report import doc
 from pulse.query.rollups import Reader, Row, Totals, by_value, by_visitors, in_days, page, total
 
 SITE = ""
@@ -30,7 +31,7 @@ class Summary:
     visitors: int
     sessions: int
     bounce_rate: float
-    avg_duration: float
+    avg_duration: float = doc("Mean session duration, seconds.")
     events: int
 
     @classmethod
@@ -39,8 +40,16 @@ class Summary:
 
 
 @dataclass(frozen=True, slots=True)
-class Point:
-    date: str  # the bucket's first day (YYYY-MM-DD), or hour (YYYY-MM-DDTHH:00), in the project's zone
+class StatsComparison:
+    """A period and the previous period of equal length."""
+
+    current: Summary
+    previous: Summary
+
+
+@dataclass(frozen=True, slots=True)
+class TimePoint:
+    date: str = doc("The bucket's first day, or hour (YYYY-MM-DDTHH:00), local time.")
     pageviews: int
     visitors: int
     sessions: int
@@ -51,22 +60,22 @@ class Page:
     path: str
     views: int
     unique_views: int
-    avg_duration: float
+    avg_duration: float = doc("Mean time to the next pageview of the session, seconds.")
 
 
 @dataclass(frozen=True, slots=True)
 class EntryPage:
     path: str
-    entrances: int  # sessions that began on the page
-    bounce_rate: float
-    avg_duration: float
+    entrances: int = doc("Sessions that began on the page.")
+    bounce_rate: float = doc("Percent of those sessions with one pageview.")
+    avg_duration: float = doc("Mean duration of those sessions, in seconds.")
 
 
 @dataclass(frozen=True, slots=True)
 class ExitPage:
     path: str
-    exits: int  # sessions that ended on the page
-    exit_rate: float  # exits per 100 views of the page
+    exits: int = doc("Sessions that ended on the page.")
+    exit_rate: float = doc("Exits per 100 views of the page.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,15 +99,27 @@ class Share:
     percentage: float
 
 
+@dataclass(frozen=True, slots=True)
+class Devices:
+    browsers: list[Share]
+    operating_systems: list[Share]
+    device_types: list[Share]
+
+
+@dataclass(frozen=True, slots=True)
+class Realtime:
+    active_visitors: int
+
+
 def _share(part: int, whole: int) -> float:
     return round(100 * part / whole, 1) if whole else 0.0
 
 
-async def stats(*, read: Reader, days: DayRange) -> tuple[Summary, Summary]:
+async def stats(*, read: Reader, days: DayRange) -> StatsComparison:
     """The period's overview and the previous period of equal length."""
     previous = days.previous()
     rows = await read(SITE, DayRange(previous.first, days.last))
-    return Summary.of(total(in_days(rows, days))), Summary.of(total(in_days(rows, previous)))
+    return StatsComparison(Summary.of(total(in_days(rows, days))), Summary.of(total(in_days(rows, previous))))
 
 
 def bucket(day: date, interval: str) -> date:
@@ -109,7 +130,7 @@ def bucket(day: date, interval: str) -> date:
     return day
 
 
-async def timeseries(*, read: Reader, days: DayRange, interval: str = "day", hours=None) -> list[Point]:
+async def timeseries(*, read: Reader, days: DayRange, interval: str = "day", hours=None) -> list[TimePoint]:
     """Pageviews, visitors and sessions per hour, day, week or month (every bucket, empty ones too).
 
     Hours come from the raw rows (`hours`: an async function of the range, see pulse.query.raw.hourly),
@@ -120,11 +141,11 @@ async def timeseries(*, read: Reader, days: DayRange, interval: str = "day", hou
     if interval == "hour":
         if days.days > MAX_HOURLY_DAYS:
             raise errors.BadRequest(f"Invalid parameters: hourly series cover at most {MAX_HOURLY_DAYS} days.")
-        return [Point(*values) for values in await hours(days)]
+        return [TimePoint(*values) for values in await hours(days)]
     groups: dict[date, Totals] = {bucket(day, interval): Totals() for day in days.each()}
     for row in await read(SITE, days):
         groups[bucket(row.day, interval)].add(row)
-    return [Point(when.isoformat(), t.pageviews, t.visitors, t.sessions) for when, t in groups.items()]
+    return [TimePoint(when.isoformat(), t.pageviews, t.visitors, t.sessions) for when, t in groups.items()]
 
 
 async def pages(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[Page], int]:
@@ -184,20 +205,21 @@ async def breakdown(*, read: Reader, days: DayRange, dimension: str, limit: int,
     return _shares(total(await site).visitors, await rows, limit, offset)
 
 
-async def devices(*, read: Reader, days: DayRange, limit: int) -> dict[str, list[Share]]:
+async def devices(*, read: Reader, days: DayRange, limit: int) -> Devices:
+    """The `limit` top browsers, operating systems and device types."""
     site = read(SITE, days)
     pending = {name: read(dim, days) for name, dim in DEVICE_DIMENSIONS.items()}
     everyone = total(await site).visitors  # one union for the three breakdowns
-    return {name: _shares(everyone, await rows, limit, 0)[0] for name, rows in pending.items()}
+    return Devices(**{name: _shares(everyone, await rows, limit, 0)[0] for name, rows in pending.items()})
 
 
-async def realtime(*, session: AsyncSession, project_id: UUID, now: datetime) -> int:
+async def realtime(*, session: AsyncSession, project_id: UUID, now: datetime) -> Realtime:
     """Distinct visitors with a pageview or event in the last five minutes."""
     since = now - REALTIME_WINDOW
-    return (await session.execute(text(
+    return Realtime((await session.execute(text(
         "SELECT count(DISTINCT visitor_no) FROM ("
         " SELECT visitor_no FROM pageviews WHERE project_id = :p AND ts > :since"
         " UNION ALL SELECT visitor_no FROM events WHERE project_id = :p AND ts > :since) recent"),
-        {"p": project_id, "since": since})).scalar_one()
+        {"p": project_id, "since": since})).scalar_one())
 
 

@@ -1,9 +1,9 @@
-"""CSV exports, built from the report services themselves (core and utm), so a CSV holds the
-same numbers as the JSON.
+"""CSV exports of the reports that declare one (pulse.reports.Export), built from the report
+services themselves, so a CSV holds the same numbers as the JSON.
 
 An export reads another module's data, so it answers to that module too: the route checks the
-exports module (declared) and then the module that owns the rows (`Export.module`: core, or utm
-for campaigns), with the same enabled / allowed_modules / access rules as that module's routes.
+exports module (declared) and then the module that owns the rows (`Exportable.module`: core, or
+utm for campaigns), with the same enabled / allowed_modules / access rules as that module's routes.
 
 The rows are computed before the response starts (so every error is a JSON error with its
 status, and no database session outlives the route), then written to CSV as the response is
@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from pulse import errors
-from pulse.modules.core import service as core
-from pulse.modules.utm import service as utm
+from pulse.modules.installed import installed
 from pulse.query.dates import DayRange
-from pulse.query.rollups import Reader
+from pulse.query.report import Reading
+from pulse.reports import Report
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 100_000
@@ -32,73 +33,27 @@ CHUNK_CHARS = 16_384  # a response chunk holds this many characters of rows, or 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 Cell = str | int | float
-Rows = list[Sequence[Cell]]
-Produce = Callable[[Reader, DayRange, int], Awaitable[Rows]]
 
 
 @dataclass(frozen=True, slots=True)
-class Export:
+class Exportable:
     module: str  # the module whose data this is
-    columns: tuple[str, ...]
-    produce: Produce  # (read, days, limit) -> rows; `limit` caps each list (stats has none)
+    report: Report
 
 
-async def _stats(read: Reader, days: DayRange, limit: int) -> Rows:
-    current, _ = await core.stats(read=read, days=days)
-    return [(current.pageviews, current.visitors, current.sessions, current.bounce_rate, current.avg_duration,
-             current.events)]
+@cache
+def exports() -> dict[str, Exportable]:
+    """Every report an installed module declares an export for, by its type (the report's name).
+    Columns are the REST fields of each report (geo's `country`, as REST names it)."""
+    return {report.name: Exportable(module.name, report) for module in installed() for report in module.reports
+            if report.export is not None}
 
 
-async def _pages(read: Reader, days: DayRange, limit: int) -> Rows:
-    items, _ = await core.pages(read=read, days=days, limit=limit, offset=0)
-    return [(p.path, p.views, p.unique_views, p.avg_duration) for p in items]
-
-
-async def _referrers(read: Reader, days: DayRange, limit: int) -> Rows:
-    items, _ = await core.referrers(read=read, days=days, limit=limit, offset=0)
-    return [(s.source, s.visitors, s.pageviews) for s in items]
-
-
-async def _events(read: Reader, days: DayRange, limit: int) -> Rows:
-    items, _ = await core.events(read=read, days=days, limit=limit, offset=0)
-    return [(e.name, e.count, e.unique) for e in items]
-
-
-async def _devices(read: Reader, days: DayRange, limit: int) -> Rows:
-    """One table of the three breakdowns: `group` is browsers, operating_systems or device_types
-    (the REST keys); `limit` applies to each group."""
-    groups = await core.devices(read=read, days=days, limit=limit)
-    return [(group, s.name, s.visitors, s.percentage) for group, shares in groups.items() for s in shares]
-
-
-async def _geo(read: Reader, days: DayRange, limit: int) -> Rows:
-    items, _ = await core.breakdown(read=read, days=days, dimension="country", limit=limit, offset=0)
-    return [(s.name, s.visitors, s.percentage) for s in items]
-
-
-async def _campaigns(read: Reader, days: DayRange, limit: int) -> Rows:
-    items, _ = await utm.campaigns(read=read, days=days, limit=limit, offset=0)
-    return [(c.campaign, c.visitors, c.pageviews, c.bounce_rate, c.avg_duration) for c in items]
-
-
-# Columns are the REST fields of each report (geo's `country`, as REST names it).
-EXPORTS: dict[str, Export] = {
-    "stats": Export("core", ("pageviews", "visitors", "sessions", "bounce_rate", "avg_duration", "events"),
-                    _stats),
-    "pages": Export("core", ("path", "views", "unique_views", "avg_duration"), _pages),
-    "referrers": Export("core", ("source", "visitors", "pageviews"), _referrers),
-    "events": Export("core", ("name", "count", "unique"), _events),
-    "devices": Export("core", ("group", "name", "visitors", "percentage"), _devices),
-    "geo": Export("core", ("country", "visitors", "percentage"), _geo),
-    "campaigns": Export("utm", ("campaign", "visitors", "pageviews", "bounce_rate", "avg_duration"), _campaigns),
-}
-
-
-def find(kind: str) -> Export:
-    export = EXPORTS.get(kind)
-    if export is None:
-        raise errors.NotFound(f"Export type '{kind}' not found. Expected one of: {', '.join(EXPORTS)}.")
-    return export
+def find(kind: str) -> Exportable:
+    found = exports().get(kind)
+    if found is None:
+        raise errors.NotFound(f"Export type '{kind}' not found. Expected one of: {', '.join(exports())}.")
+    return found
 
 
 def filename(kind: str, days: DayRange) -> str:
@@ -106,10 +61,12 @@ def filename(kind: str, days: DayRange) -> str:
     return f"{kind}_{days.first.isoformat()}_{days.last.isoformat()}.csv"
 
 
-async def rows(export: Export, *, read: Reader, days: DayRange, limit: int = DEFAULT_LIMIT) -> Rows:
+async def rows(export: Exportable, reading: Reading, *, limit: int = DEFAULT_LIMIT
+               ) -> tuple[tuple[str, ...], list[Sequence[Cell]]]:
+    """The export's columns and rows; `limit` caps each list (stats has none)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise errors.BadRequest(f"Invalid parameter: 'limit' must be between 1 and {MAX_LIMIT}.")
-    return await export.produce(read, days, limit)
+    return export.report.export_rows(await export.report.call(reading, limit=limit, offset=0))
 
 
 def _cell(value: Cell) -> Cell:

@@ -17,6 +17,7 @@ from pulse import errors
 from pulse.ingest.campaigns import MAX_UTM_LENGTH
 from pulse.modules.core.service import Source  # the same row as the referrers report
 from pulse.query.dates import DayRange
+from pulse.query.report import doc
 from pulse.query.rollups import Reader, Totals, by_visitors, page
 
 
@@ -26,22 +27,22 @@ class Campaign:
     visitors: int
     pageviews: int
     bounce_rate: float
-    avg_duration: float
+    avg_duration: float = doc("Mean session duration, seconds.")
 
 
 @dataclass(frozen=True, slots=True)
-class Medium:
+class UtmMedium:
     medium: str
     visitors: int
     pageviews: int
 
 
 @dataclass(frozen=True, slots=True)
-class Point:
+class CampaignPoint:
     date: date
     visitors: int
     pageviews: int
-    sessions: int
+    sessions: int = doc("Sessions that started that day.")
 
 
 async def campaigns(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[Campaign], int]:
@@ -57,9 +58,9 @@ async def sources(*, read: Reader, days: DayRange, limit: int, offset: int) -> t
     return page(items, limit, offset)
 
 
-async def mediums(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[Medium], int]:
+async def mediums(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[UtmMedium], int]:
     """UTM mediums by visitors."""
-    items = [Medium(value, visitors, t.pageviews) for value, t, visitors in by_visitors(await read("utm_medium", days))]
+    items = [UtmMedium(value, visitors, t.pageviews) for value, t, visitors in by_visitors(await read("utm_medium", days))]
     return page(items, limit, offset)
 
 
@@ -71,7 +72,7 @@ def source_value(utm_source: str | None) -> str:
     return value
 
 
-async def timeseries(*, read: Reader, days: DayRange, utm_source: str | None) -> list[Point]:
+async def timeseries(*, read: Reader, days: DayRange, utm_source: str | None) -> list[CampaignPoint]:
     """Visitors, pageviews and sessions per day of one utm_source; every day of the range, empty ones too."""
     value = source_value(utm_source)
     per_day: dict[date, Totals] = {day: Totals() for day in days.each()}
@@ -79,4 +80,4 @@ async def timeseries(*, read: Reader, days: DayRange, utm_source: str | None) ->
         bucket = per_day.get(row.day) if row.value == value else None
         if bucket is not None:
             bucket.add(row)
-    return [Point(day, t.visitors, t.pageviews, t.sessions) for day, t in per_day.items()]
+    return [CampaignPoint(day, t.visitors, t.pageviews, t.sessions) for day, t in per_day.items()]
