@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     query_timeout_ms: int = Field(30_000, ge=100, validation_alias=_env("PULSE_QUERY_TIMEOUT_MS"))
     # /metrics: open when unset; else `Authorization: Bearer <token>` (the admin token is accepted too).
     metrics_token: str | None = Field(None, validation_alias=_env("PULSE_METRICS_TOKEN"))
+    # Outbound requests to user-supplied URLs may reach private and local addresses (pulse/outbound.py).
+    allow_private_targets: bool = Field(False, validation_alias=_env("PULSE_ALLOW_PRIVATE_TARGETS"))
 
     # Rate limits, requests per second (the reference's table).
     rate_limit_ingest: int = Field(100, ge=1, validation_alias=_env("PULSE_RATE_LIMIT_INGEST"))
