@@ -29,8 +29,8 @@ Key = tuple[date, str, str]
 
 
 @lru_cache(maxsize=1024)
-def zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
+def zone(name: str | None) -> ZoneInfo:
+    return ZoneInfo(name or "UTC")  # a project without a zone counts UTC's days, as its reports do
 
 
 def local_day(ts: datetime, tz: str) -> date:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from pulse import errors
@@ -18,6 +19,18 @@ from pulse.timestamps import parse_iso
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3660
+DEFAULT_ZONE = "UTC"
+
+
+def zone_name(tz: str | None) -> str:
+    """The zone whose days a project's reports count: its `timezone`, UTC when it has none (empty
+    or missing). The writer's rollups (pulse.ingest.rollups.zone) make the same choice."""
+    return tz or DEFAULT_ZONE
+
+
+@lru_cache(maxsize=1024)
+def zone(tz: str | None) -> ZoneInfo:
+    return ZoneInfo(zone_name(tz))
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,14 +48,14 @@ class DayRange:
     def each(self) -> list[date]:
         return [self.first + timedelta(days=i) for i in range(self.days)]
 
-    def bounds(self, tz: str) -> tuple[datetime, datetime]:
+    def bounds(self, tz: str | None) -> tuple[datetime, datetime]:
         """The range as instants: from the first day's midnight to the day after the last."""
-        zone = ZoneInfo(tz)
-        return (datetime.combine(self.first, time.min, zone),
-                datetime.combine(self.last + timedelta(days=1), time.min, zone))
+        local = zone(tz)
+        return (datetime.combine(self.first, time.min, local),
+                datetime.combine(self.last + timedelta(days=1), time.min, local))
 
 
-def _local_day(value: str, field: str, tz: str) -> date:
+def _local_day(value: str, field: str, tz: str | None) -> date:
     if len(value) == 10:  # a plain date is already the project's day
         try:
             day = date.fromisoformat(value)
@@ -51,7 +64,7 @@ def _local_day(value: str, field: str, tz: str) -> date:
     else:
         instant = parse_iso(value, field)
         _check_year(instant.year, field)  # before converting: 9999-12-31T23:59:59-12:00 overflows
-        day = instant.astimezone(ZoneInfo(tz)).date()
+        day = instant.astimezone(zone(tz)).date()
     _check_year(day.year, field)
     return day
 
@@ -62,9 +75,10 @@ def _check_year(year: int, field: str) -> None:
                                 f"through {MAX_REPORT_YEAR} are supported.")
 
 
-def resolve(start_at: str | None, end_at: str | None, *, tz: str, now: datetime) -> DayRange:
-    """The days a report covers; the default is the last 30 days, today included."""
-    today = now.astimezone(ZoneInfo(tz)).date()
+def resolve(start_at: str | None, end_at: str | None, *, tz: str | None, now: datetime) -> DayRange:
+    """The days a report covers; the default is the last 30 days, today included. Days are `tz`'s,
+    UTC's when the project has no zone."""
+    today = now.astimezone(zone(tz)).date()
     last = _local_day(end_at, "end_at", tz) if end_at else today
     first = _local_day(start_at, "start_at", tz) if start_at else last - timedelta(days=DEFAULT_DAYS - 1)
     if first > last:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pulse.auth import ProjectAccess
 from pulse.ingest.rollups import ORIGIN
-from pulse.query.dates import DayRange
+from pulse.query.dates import DayRange, zone_name
 from pulse.query.filters import EVENT_DIMENSIONS, PAGE_DIMENSIONS, Filter
 from pulse.query.rollups import Reader, Row
 
@@ -136,7 +136,7 @@ async def compute_many(session: AsyncSession, project: ProjectAccess, filters: l
     statement per raw table, however many dimensions."""
     await check_patterns(session, filters)
     start, end = days.bounds(project.timezone)
-    base = {"p": project.project_id, "start": start, "end": end, "tz": project.timezone}
+    base = {"p": project.project_id, "start": start, "end": end, "tz": zone_name(project.timezone)}
     rows: dict[str, dict[tuple, Row]] = {dimension: {} for dimension in dimensions}
 
     async def run(statement: str, sql: _Sql, asked: list[str]) -> list[tuple[str, Row, object]]:
@@ -239,7 +239,7 @@ async def hourly(session: AsyncSession, project: ProjectAccess, filters: list[Fi
         "count(*) AS pageviews, count(DISTINCT p.visitor_no) AS visitors, count(DISTINCT p.session_id) AS sessions "
         f"FROM pageviews p{join} "
         f"WHERE p.project_id = :p AND p.ts >= :start AND p.ts < :end{_and(page_conditions)} GROUP BY 1")
-    found = {r.hour: (r.pageviews, r.visitors, r.sessions) for r in await session.execute(
-        text(statement), {"p": project.project_id, "start": start, "end": end, "tz": project.timezone, **sql.params})}
+    params = {"p": project.project_id, "start": start, "end": end, "tz": zone_name(project.timezone), **sql.params}
+    found = {r.hour: (r.pageviews, r.visitors, r.sessions) for r in await session.execute(text(statement), params)}
     hours = [f"{day.isoformat()}T{h:02d}:00" for day in days.each() for h in range(24)]
     return [(h, *found.get(h, (0, 0, 0))) for h in hours]

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pulse.query.dates import DayRange
+from pulse.query.rounding import average, percent
 
 
 @dataclass(slots=True)
@@ -70,15 +71,15 @@ class Totals:
 
     @property
     def bounce_rate(self) -> float:
-        return round(100 * self.bounces / self.sessions, 1) if self.sessions else 0.0
+        return percent(self.bounces, self.sessions)
 
     @property
     def avg_duration(self) -> float:
-        return round(self.duration / self.sessions, 1) if self.sessions else 0.0
+        return average(self.duration, self.sessions)
 
     @property
     def avg_time_on_page(self) -> float:
-        return round(self.time_on_page / self.time_on_page_views, 1) if self.time_on_page_views else 0.0
+        return average(self.time_on_page, self.time_on_page_views)
 
 
 def page(items: list, limit: int, offset: int) -> tuple[list, int]:

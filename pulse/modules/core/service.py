@@ -112,7 +112,9 @@ class Realtime:
 
 
 def _share(part: int, whole: int) -> float:
-    return round(100 * part / whole, 1) if whole else 0.0
+    from pulse.query.rounding import percent  # the one rounding rule (docs/metrics.md, Rounding)
+
+    return percent(part, whole)
 
 
 async def stats(*, read: Reader, days: DayRange) -> StatsComparison:

@@ -86,9 +86,9 @@ async def test_entry_and_exit_pages(dataset):
 async def test_channels(dataset):
     body = await rest(dataset, "/api/v1/channels")
     assert body == {"data": [
-        {"channel": "Direct", "visitors": 2, "percentage": 66.7},
-        {"channel": "Organic Search", "visitors": 1, "percentage": 33.3},
-        {"channel": "Organic Social", "visitors": 1, "percentage": 33.3},
+        {"channel": "Direct", "visitors": 2, "percentage": 66.67},
+        {"channel": "Organic Search", "visitors": 1, "percentage": 33.33},
+        {"channel": "Organic Social", "visitors": 1, "percentage": 33.33},
     ], "total": 3}
 
 
@@ -109,12 +109,12 @@ async def test_events(dataset):
 async def test_devices_and_geo(dataset):
     devices = await rest(dataset, "/api/v1/devices")
     assert devices == {
-        "browsers": [{"name": "Chrome", "visitors": 2, "percentage": 66.7}, {"name": "Safari", "visitors": 1,
-                                                                               "percentage": 33.3}],
-        "operating_systems": [{"name": "Windows", "visitors": 2, "percentage": 66.7},
-                              {"name": "iOS", "visitors": 1, "percentage": 33.3}],
-        "device_types": [{"name": "Desktop", "visitors": 2, "percentage": 66.7},
-                         {"name": "Mobile", "visitors": 1, "percentage": 33.3}],
+        "browsers": [{"name": "Chrome", "visitors": 2, "percentage": 66.67}, {"name": "Safari", "visitors": 1,
+                                                                               "percentage": 33.33}],
+        "operating_systems": [{"name": "Windows", "visitors": 2, "percentage": 66.67},
+                              {"name": "iOS", "visitors": 1, "percentage": 33.33}],
+        "device_types": [{"name": "Desktop", "visitors": 2, "percentage": 66.67},
+                         {"name": "Mobile", "visitors": 1, "percentage": 33.33}],
     }
     geo = await rest(dataset, "/api/v1/geo")
     assert geo["data"] == [{"country": "US", "visitors": 3, "percentage": 100.0}]

@@ -15,7 +15,7 @@ from tests.modules.utm.dataset import D1, D2, RANGE, campaign_dataset, new_proje
 TYPES = ("stats", "pages", "referrers", "events", "devices", "geo", "campaigns")
 EXPECTED = {
     "stats": [["pageviews", "visitors", "sessions", "bounce_rate", "avg_duration", "events"],
-              ["9", "5", "6", "66.7", "50.0", "2"]],
+              ["9", "5", "6", "66.67", "50.0", "2"]],
     "pages": [["path", "views", "unique_views", "avg_duration"],
               ["/", "4", "4", "90.0"], ["/docs", "2", "2", "0.0"], ["/pricing", "2", "2", "120.0"],
               ["/landing", "1", "1", "0.0"]],
@@ -27,7 +27,7 @@ EXPECTED = {
                 ["operating_systems", "Windows", "5", "100.0"], ["device_types", "Desktop", "5", "100.0"]],
     "geo": [["country", "visitors", "percentage"], ["US", "5", "100.0"]],
     "campaigns": [["campaign", "visitors", "pageviews", "bounce_rate", "avg_duration"],
-                  ["spring_sale", "3", "4", "66.7", "40.0"], ["product_launch", "2", "4", "50.0", "90.0"]],
+                  ["spring_sale", "3", "4", "66.67", "40.0"], ["product_launch", "2", "4", "50.0", "90.0"]],
 }
 
 

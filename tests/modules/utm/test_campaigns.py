@@ -9,7 +9,7 @@ from tests.conftest import ADMIN, create_key, gql, gql_error, key_header, sql_st
 from tests.modules.utm.dataset import D0, D1, D2, RANGE, campaign_dataset, new_project
 
 CAMPAIGNS = [
-    {"campaign": "spring_sale", "visitors": 3, "pageviews": 4, "bounce_rate": 66.7, "avg_duration": 40.0},
+    {"campaign": "spring_sale", "visitors": 3, "pageviews": 4, "bounce_rate": 66.67, "avg_duration": 40.0},
     {"campaign": "product_launch", "visitors": 2, "pageviews": 4, "bounce_rate": 50.0, "avg_duration": 90.0},
 ]
 SOURCES = [
