@@ -134,3 +134,8 @@ async def disable_module(caller: ProjectAdmin, module: str, session: SessionDep)
 async def set_module_access(caller: ProjectAdmin, module: str, body: AccessIn, session: SessionDep) -> dict:
     return module_json(await service.set_module(
         session=session, project_id=caller.project_id, change=ModuleChange(module, access=body.access)))
+
+
+from pulse.admin.webhooks import rest as webhooks_rest  # noqa: E402 (after this router's own routes)
+
+router.include_router(webhooks_rest.router)

@@ -58,3 +58,20 @@ class ProjectModule(Base):
     access: Mapped[str] = mapped_column(Text)
 
     __table_args__ = (CheckConstraint("access IN ('read', 'write', 'all')", name="access_level"),)
+
+
+class Webhook(Base):
+    """A webhook subscription (pulse/admin/webhooks). Its ids are shown as `wh-<uuid>`."""
+
+    __tablename__ = "webhooks"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(
+        UUID, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=uuid.uuid4)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]] = mapped_column(ARRAY(Text))  # in the order sent
+    # Signs every delivery, so it is stored as given (never a hash) and never returned.
+    secret: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
+                                                 onupdate=func.now())

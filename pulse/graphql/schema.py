@@ -10,6 +10,7 @@ from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, MaxToke
 from strawberry.tools import merge_types
 
 from pulse.admin import schema as admin_schema
+from pulse.admin.webhooks import schema as webhooks_schema
 from pulse.config import Settings
 from pulse.graphql.context import Admission
 from pulse.graphql.cost import cost_rule
@@ -18,8 +19,8 @@ from pulse.modules.installed import installed
 from pulse.privacy import schema as privacy_schema
 
 # The platform's parts (not modules: projects, keys, privacy settings); modules plug in their own.
-QUERIES = (admin_schema.Query, privacy_schema.Query)
-MUTATIONS = (admin_schema.Mutation, privacy_schema.Mutation)
+QUERIES = (admin_schema.Query, webhooks_schema.Query, privacy_schema.Query)
+MUTATIONS = (admin_schema.Mutation, webhooks_schema.Mutation, privacy_schema.Mutation)
 
 
 def module_parts() -> tuple[tuple[type, ...], tuple[type, ...]]:
