@@ -7,14 +7,13 @@ from functools import cached_property
 import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from pulse.access import AccessControl
 from pulse.config import Settings
 from pulse.db import create_engine, create_session_factory
 
 
 class Runtime:
     def __init__(self, settings: Settings) -> None:
-        from pulse.auth import AccessControl
-
         self.settings = settings
         self.engine: AsyncEngine = create_engine(settings)
         self.writer_engine: AsyncEngine = create_engine(settings, writer=True)
@@ -32,7 +31,8 @@ class Runtime:
             settings.redis_url, decode_responses=False, socket_timeout=5, socket_connect_timeout=2,
             health_check_interval=30,
         )
-        self.access = AccessControl(self)
+        self.access = AccessControl(settings=settings, redis=self.redis, pipeliner=self.pipeliner,
+                                    read_session=self.read_session)
 
     @cached_property
     def pipeliner(self):

@@ -38,8 +38,8 @@ async def flush_key_last_used(runtime: Runtime) -> None:
     Each project's hash is renamed aside first, so uses recorded meanwhile start a new hash;
     the aside copy is deleted only after the database commit (and retried if that fails).
     """
+    from pulse.access import last_used_flushing_key, last_used_key
     from pulse.admin import service
-    from pulse.auth import last_used_flushing_key, last_used_key
 
     redis = runtime.redis
     async for name in redis.scan_iter(match="pulse:{*}:key_last_used*", count=500):

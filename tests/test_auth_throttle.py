@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 
-from pulse import auth
+from pulse import access, auth
 from pulse.limits import AUTH_FAILURE_BURST, AUTH_FAILURE_INTERVAL
 from tests.conftest import ADMIN, ADMIN_TOKEN, create_key, create_project, key_header, make_app, serving, sql_statements
 
@@ -111,7 +111,7 @@ async def test_an_unknown_key_costs_one_query_and_a_malformed_one_none(app):
 
 
 async def test_unknown_keys_never_push_valid_keys_out_of_the_cache(settings, client, monkeypatch):
-    monkeypatch.setattr(auth, "_CACHE_SIZE", 4)  # small enough to overflow in a test
+    monkeypatch.setattr(access, "_CACHE_SIZE", 4)  # small enough to overflow in a test
     project = await create_project(client)
     key = key_header((await create_key(client, project["id"], "query"))["key"])
     app = make_app(settings)

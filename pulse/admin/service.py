@@ -16,18 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from pulse import errors
+from pulse.access import invalidate_after_commit, last_used_flushing_key, last_used_key
+from pulse.admin.keys import display_prefix, generate_key
 from pulse.admin.tables import ApiKey, Project, ProjectModule
-from pulse.auth import (
-    SCOPES,
-    display_prefix,
-    generate_key,
-    hash_key,
-    invalidate_after_commit,
-    last_used_flushing_key,
-    last_used_key,
-)
+from pulse.auth import SCOPES, hash_key
 from pulse.db import as_uuid
-from pulse.modules.registry import ALWAYS_ON, DEFAULT_ACCESS, MODULES, Access
+from pulse.modules.registry import DEFAULT_ACCESS, MODULES, Access, always_on, is_enabled
 
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 _HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*(:\d{{1,5}})?$")
@@ -247,7 +241,7 @@ async def modules_of_projects(*, session: AsyncSession, project_ids: list[UUID])
         for info in MODULES.values():
             enabled, access = stored.get((pid, info.name), (info.default_enabled, DEFAULT_ACCESS.value))
             settings.append(ModuleSetting(info.name, info.category, info.description,
-                                          enabled or info.name == ALWAYS_ON, Access.of(access)))
+                                          is_enabled(info.name, enabled), Access.of(access)))
         result.append(settings)
     return result
 
@@ -259,7 +253,7 @@ async def update_modules(*, session: AsyncSession, project_id: UUID,
     rows = {}
     for change in changes:
         name = _module_name(change.name)
-        if change.enabled is False and name == ALWAYS_ON:
+        if change.enabled is False and always_on(name):
             raise errors.BadRequest("Module 'core' is always enabled and cannot be disabled.")
         access = _access(change.access) if change.access is not None else current[name].access
         enabled = change.enabled if change.enabled is not None else current[name].enabled

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Self
 
 from aiodataloader import DataLoader
 
+from pulse.admin.loaders import load_keys_by_project, load_modules_by_project
+
 if TYPE_CHECKING:
     from pulse.graphql.context import Context
 
@@ -58,13 +60,9 @@ class ProjectAccessLoader(Loader):
 
 class KeysByProject(Loader):
     async def batch(self, ids: list) -> list:
-        from pulse.admin.loaders import load_keys_by_project
-
-        return await load_keys_by_project(self.context, ids)
+        return await load_keys_by_project(ids, session=self.context.session, redis=self.context.runtime.redis)
 
 
 class ModulesByProject(Loader):
     async def batch(self, ids: list) -> list:
-        from pulse.admin.loaders import load_modules_by_project
-
-        return await load_modules_by_project(self.context, ids)
+        return await load_modules_by_project(ids, session=self.context.session)

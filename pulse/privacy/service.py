@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pulse import errors
-from pulse.auth import invalidate_after_commit
+from pulse.access import invalidate_after_commit
 from pulse.ingest.tables import privacy_settings
 from pulse.privacy.settings import FIELDS, PrivacySettings, from_row
 

@@ -21,7 +21,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pulse import errors
-from pulse.auth import Caller, TooManyFailures, client_address, need
+from pulse.access import TooManyFailures
+from pulse.auth import Caller, client_address, need
 from pulse.deps import RuntimeDep
 from pulse.modules.registry import MODULES, Action
 from pulse.runtime import Runtime

@@ -213,7 +213,7 @@ async def test_the_worker_makes_accepted_data_queryable_within_two_seconds(clien
 
 
 async def test_ingestion_goes_on_while_postgres_is_down(client, app, site, settings, monkeypatch):
-    from pulse import auth
+    from pulse import access
     from tests.conftest import create_key, key_header
 
     fresh_key = (await create_key(client, site["id"], "ingest"))["key"]
@@ -225,7 +225,7 @@ async def test_ingestion_goes_on_while_postgres_is_down(client, app, site, setti
             assert (await api.post("/api/collect", json={"type": "pageview"}, headers=site["headers"])
                     ).status_code == 200  # the key is now cached
             await proxy.stop()
-            monkeypatch.setattr(auth, "_MAX_AGE", 0.0)  # as if the cache were old: a reload is due
+            monkeypatch.setattr(access, "_MAX_AGE", 0.0)  # as if the cache were old: a reload is due
             cached = await api.post("/api/collect", json={"type": "pageview"}, headers=site["headers"])
             assert cached.status_code == 200  # served from the cache; Redis holds the event
             unknown = await api.post("/api/collect", json={"type": "pageview"},
