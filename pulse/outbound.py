@@ -33,6 +33,7 @@ import httpcore
 import httpx
 
 from pulse import errors
+from pulse.config import Settings
 
 CONNECT_TIMEOUT = 3.0  # seconds, resolution included
 TOTAL_TIMEOUT = 10.0  # seconds, the whole exchange with its redirects
@@ -187,7 +188,6 @@ class Outbound:
                  connect_timeout: float = CONNECT_TIMEOUT, total_timeout: float = TOTAL_TIMEOUT,
                  max_body: int = MAX_BODY_BYTES, max_redirects: int = MAX_REDIRECTS) -> None:
         self.allow_private = allow_private
-        self.resolver = resolver
         self.total_timeout = total_timeout
         self.max_body = max_body
         options = {"timeout": httpx.Timeout(total_timeout, connect=connect_timeout), "follow_redirects": True,
@@ -198,7 +198,8 @@ class Outbound:
             transport=_Transport(Guard(resolver=resolver, network=network)), **options)
 
     @classmethod
-    def from_settings(cls, settings: typing.Any, **options: typing.Any) -> Outbound:
+    def from_settings(cls, settings: Settings, **options: typing.Any) -> Outbound:
+        """The client the settings call for (PULSE_ALLOW_PRIVATE_TARGETS)."""
         return cls(allow_private=settings.allow_private_targets, **options)
 
     async def __aenter__(self) -> Outbound:
