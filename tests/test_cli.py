@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def pulse(*args: str, env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pulse.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=120, cwd=kwargs.pop("cwd", ROOT), **kwargs)
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PULSE_", "DATABASE_URL", "REDIS_URL"))}
-    env.update(extra)
-    return env
+from tests.helpers import ROOT, clean_env, pulse
 
 
 def free_port() -> int:

@@ -15,8 +15,8 @@ from pulse.errors import NotFound
 from pulse.ingest.referrers import classify_referrer
 from pulse.ingest.sessionize import TIMEOUT
 from tests.conftest import create_project
+from tests.helpers import clean_env, pulse
 from tests.ingest.conftest import rows
-from tests.test_cli import clean_env, pulse
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 EVENT_NAMES = {"signup", "add_to_cart", "purchase", "newsletter_subscribe"}
