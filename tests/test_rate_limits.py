@@ -9,19 +9,28 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest_asyncio
 
-from pulse.auth import need
-from pulse.deps import requires
 from tests.conftest import ADMIN, create_key, create_project, key_header, make_app, serving
+from tests.ingest.conftest import CHROME
 
 LIMIT = 5
+
+
+QUERY_LIMIT = 20 * LIMIT  # for `collecting`: far above a burst, so only the ingest budget can refuse one
+PAGEVIEW = {"type": "pageview", "path": "/", "visitor_id": "v1"}
 
 
 @pytest_asyncio.fixture(scope="module")
 async def limited(settings) -> AsyncIterator[httpx.AsyncClient]:
     app = make_app(settings, rate_limit_query=LIMIT, rate_limit_admin=LIMIT, rate_limit_ingest=LIMIT)
-    # Stands in for /api/collect (the ingestion issue): an ingest-scoped route has its own budget.
-    app.add_api_route("/api/probe/collect", lambda caller=requires(need("core", "ingest")): {"ok": True},
-                      methods=["GET"])
+    async with serving(app) as c:
+        yield c
+
+
+@pytest_asyncio.fixture(scope="module")
+async def collecting(settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An ingest budget of LIMIT and a query budget no burst here reaches: a collect request
+    refused here was counted against the ingest budget, whichever key sent it."""
+    app = make_app(settings, rate_limit_query=QUERY_LIMIT, rate_limit_admin=QUERY_LIMIT, rate_limit_ingest=LIMIT)
     async with serving(app) as c:
         yield c
 
@@ -31,10 +40,19 @@ async def burst(client: httpx.AsyncClient, n: int, path: str, headers: dict) -> 
     return list(await asyncio.gather(*(client.get(path, headers=headers) for _ in range(n))))
 
 
+async def collect_burst(client: httpx.AsyncClient, n: int, headers: dict) -> list[httpx.Response]:
+    """n concurrent `POST /api/collect` of one pageview each."""
+    headers = {**headers, "User-Agent": CHROME}
+    return list(await asyncio.gather(*(client.post("/api/collect", json=PAGEVIEW, headers=headers)
+                                       for _ in range(n))))
+
+
 def assert_limited(responses: list[httpx.Response]) -> None:
     limited = [r for r in responses if r.status_code == 429]
     allowed = [r for r in responses if r.status_code == 200]
     assert limited, "expected some requests to be rate limited"
+    assert allowed, "expected the first requests of the window to pass"
+    assert len(allowed) + len(limited) == len(responses)
     assert len(allowed) <= 2 * LIMIT  # a burst may straddle two windows
     assert all(r.headers["Retry-After"] == "1" for r in limited)
     assert all(r.json() == {"error": "Rate limit exceeded. Retry after 1 second."} for r in limited)
@@ -74,13 +92,35 @@ async def test_the_limit_lifts_after_the_window(client, limited):
 
 
 async def test_ingest_has_its_own_budget_per_project(client, limited):
+    """`POST /api/collect` itself, with the project's ingest keys: they share one budget, and the
+    project's queries and another project's collect requests are counted separately."""
     project = await create_project(client)
+    other = await create_project(client, "Other", "other.test")
     ingest = key_header((await create_key(client, project["id"], "ingest"))["key"])
+    ingest_more = key_header((await create_key(client, project["id"], "ingest"))["key"])
+    other_ingest = key_header((await create_key(client, other["id"], "ingest"))["key"])
     admin = key_header((await create_key(client, project["id"], "admin"))["key"])
+    query = key_header((await create_key(client, project["id"], "query"))["key"])
     await wait_for_next_window()
-    assert_limited(await burst(limited, 3 * LIMIT, "/api/probe/collect", ingest))
+    responses = await collect_burst(limited, 2 * LIMIT, ingest) + await collect_burst(limited, 2 * LIMIT, ingest_more)
+    assert_limited(responses)  # the documented 429: body and Retry-After
+    assert all(r.json() == {"ok": True} for r in responses if r.status_code == 200)
     # Queries of the same project are counted separately.
     assert (await limited.get(f"/api/admin/projects/{project['id']}/modules", headers=admin)).status_code == 200
+    assert (await limited.get("/api/v1/stats", headers=query)).status_code == 200
+    other_collect = await limited.post("/api/collect", json=PAGEVIEW, headers={**other_ingest, "User-Agent": CHROME})
+    assert other_collect.status_code == 200  # another project is not affected
+
+
+async def test_collect_spends_the_ingest_budget_whatever_the_key(client, collecting):
+    """An admin key may collect too: its collect requests count against the ingest budget (they
+    are refused at the ingest limit, far below the query one), and its queries still pass."""
+    project = await create_project(client)
+    admin = key_header((await create_key(client, project["id"], "admin"))["key"])
+    await wait_for_next_window()
+    assert_limited(await collect_burst(collecting, 3 * LIMIT, admin))
+    assert (await collecting.get("/api/v1/stats", headers=admin)).status_code == 200
+    assert (await collecting.get(f"/api/admin/projects/{project['id']}/modules", headers=admin)).status_code == 200
 
 
 async def test_an_ingest_key_cannot_spend_the_query_budget(client, limited):
