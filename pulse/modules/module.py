@@ -9,7 +9,7 @@ but a migration and the exported SDL. See docs/architecture.md, "Adding a module
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -27,6 +27,8 @@ class Payload:
     raises pulse.ingest.fields.Invalid; None means the type has only the common fields. `sink`
     says where the writer puts its rows (pulse.ingest.sinks); None stores nothing of its own.
     `page_url` names the field holding the page's URL (an outlink's `url` is the link's target).
+    `activity`: the visitor is active on the page, so the payload joins and extends their session
+    (pageviews, events, engagement pings, replay chunks); other types only note the session.
     """
 
     type: str
@@ -34,6 +36,7 @@ class Payload:
     struct: type | None = None
     sink: Any = None
     page_url: str = "url"
+    activity: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +51,9 @@ class Module:
                     of `Project` and, where it declares one, a CSV export
     tables          its SQLAlchemy tables (so Alembic's metadata holds them)
     payloads        the collected payload types it owns
-    dashboard_tab   the id of its dashboard view (pulse/web/dashboard/src/views/<id>.js)
+
+    Its dashboard tab, if any, is a file of its own, pulse/web/dashboard/src/views/<name>.js
+    (the dashboard's build lists every view there).
     """
 
     name: str
@@ -59,5 +64,3 @@ class Module:
     reports: Sequence[Report] = ()
     tables: Sequence[Table] = ()
     payloads: Sequence[Payload] = ()
-    dashboard_tab: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)

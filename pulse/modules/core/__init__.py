@@ -3,5 +3,4 @@
 from pulse.modules.core import reports, rest, schema
 from pulse.modules.module import Module
 
-MODULE = Module("core", router=rest.router, project_fields=schema.CoreFields, reports=reports.REPORTS,
-                dashboard_tab="overview")
+MODULE = Module("core", router=rest.router, project_fields=schema.CoreFields, reports=reports.REPORTS)

@@ -1,11 +1,12 @@
-// The dashboard's views, one per tab. A view is a self-contained module:
-//   { id, label, module, mount(root, ctx) -> { update(ctx), destroy() } }
+// The dashboard's views, one per tab: every file in views/ (build.mjs lists them as 'pulse:views').
+// A view is a self-contained module:
+//   { id, label, module, order?, mount(root, ctx) -> { update(ctx), destroy() } }
 // `module` is the Pulse module whose data it shows; the tab appears only when the server says the
 // session's key may read that module (enabled for the project, inside the key's allowed_modules,
-// readable). A module adds its view by writing views/<name>.js and listing it here; `ctx` gives
-// it the shared state (range, filters), `gql` for its one request, and `navigate` to change state.
-import overview from './views/overview.js';
+// readable). Tabs are ordered by `order` (default 100), then label. `ctx` gives the view the
+// shared state (range, filters), `gql` for its one request, and `navigate` to change state.
+import views from 'pulse:views';
 
-export const VIEWS = [overview];
+export const VIEWS = [...views].sort((a, b) => (a.order ?? 100) - (b.order ?? 100) || a.label.localeCompare(b.label));
 
 export const visible = (modules) => VIEWS.filter((view) => modules.includes(view.module));

@@ -128,7 +128,7 @@ const PANELS = [
   ] },
 ];
 
-export default { id: 'overview', label: 'Overview', module: 'core', mount };
+export default { id: 'overview', label: 'Overview', module: 'core', order: 0, mount };
 
 function mount(root, first) {
   let ctx = first;
