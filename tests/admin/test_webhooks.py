@@ -14,7 +14,7 @@ import pytest_asyncio
 from sqlalchemy import text
 
 from tests.conftest import ADMIN, create_key, create_project, gql, gql_error, key_header, make_app, serving
-from tests.test_outbound import local_server
+from tests.helpers import local_server
 
 ID = re.compile(r"^wh-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 HOOK = "https://hooks.slack.com/services/T00/B00/xxxxx"  # a public name: stored, never called here
