@@ -1,9 +1,9 @@
-"""`pulse demo`: a realistic dataset, written through the same writer ingestion uses.
+"""`pulse demo`: a realistic dataset, stored by the same batch storage ingestion uses.
 
 The generator builds enriched `Record`s, as the request side would have made them (source and
 channel from `classify_referrer`, UTM tags from `extract_utm`, browser/OS/device from
-`parse_user_agent`), and hands them to `ShardWriter.write_records`, so sessions, visitors and
-the daily rollups are kept exactly as for collected traffic.
+`parse_user_agent`), and stores them with the writer's batch storage (pulse.ingest.storage), so
+sessions, visitors and the daily rollups are kept exactly as for collected traffic.
 
 The model, in two passes:
 1. Plan. Each visitor gets a country (hence a time zone and a language) and a user agent. A
@@ -17,13 +17,13 @@ The model, in two passes:
 2. Emit, in time order, day by day. A visit takes a source (a returning visitor is more often
    direct), a landing page that suits the source, then pages following the site's sections,
    with dwell times of seconds to minutes, and now and then a conversion event. A visit's
-   records always travel in the same chunk; chunks follow time, which keeps the writer's
+   records always travel in the same chunk; chunks follow time, which keeps storage's
    rollup rows per chunk few (one or two days' worth) and its caches warm.
 
 Same seed, same `now`: same data. Event ids are random (uuid4), as at ingestion.
 
-The writer is meant to be a project's only author (see writer.py): while a `pulse serve`
-writes traffic of the same project, its cached rollup bitmaps can overwrite this writer's
+Batch storage is meant to be a project's only author (see storage.py): while a `pulse serve`
+writes traffic of the same project, its writer's cached rollup bitmaps can overwrite the demo's
 additions (and vice versa). A new Demo project is safe; `--project` is best used while the
 project receives no traffic.
 """
@@ -45,9 +45,10 @@ from itertools import accumulate
 from uuid import UUID
 
 from pulse.ingest.campaigns import click_ids, extract_utm
-from pulse.ingest.payloads import MAX_AGE, EventData
+from pulse.ingest.payloads import MAX_AGE
 from pulse.ingest.records import Record
 from pulse.ingest.referrers import classify_referrer
+from pulse.modules.core.payloads import EventData
 
 DEMO_NAME = "Demo"
 DEMO_DOMAIN = "demo.pulse.local"
@@ -517,7 +518,7 @@ class DemoResult:
     ingest_key: str | None  # keys of a project the demo created; None with an existing project
     query_key: str | None
     visitors: int
-    sessions: int  # visits planned (the writer may join a few that fall within 30 minutes)
+    sessions: int  # visits planned (storage may join a few that fall within 30 minutes)
     pageviews: int
     events: int
     seconds: float
@@ -561,7 +562,7 @@ async def run_demo(runtime, *, visitors: int = 2_000, days: int = 30, project_id
     on a terminal)."""
     from tqdm import tqdm
 
-    from pulse.ingest.writer import ShardWriter
+    from pulse.ingest.storage import Storage
 
     if not 1 <= visitors <= MAX_VISITORS:
         raise ValueError(f"visitors must be between 1 and {MAX_VISITORS:,}")
@@ -577,12 +578,12 @@ async def run_demo(runtime, *, visitors: int = 2_000, days: int = 30, project_id
     started = time.perf_counter()
     generator = DemoGenerator(visitors=visitors, days=days, seed=seed, now=now, hostname=domain,
                               first_visitor=first_visitor)
-    writer = ShardWriter(runtime, 0, "demo")  # write_records needs no lease
+    storage = Storage(runtime.writer_engine)
     pageviews = events = 0
     with tqdm(total=generator.planned_pageviews, unit="pv", unit_scale=True, desc="pageviews", file=sys.stderr,
               disable=None if progress is None else not progress, smoothing=0.05) as bar:
         for records, chunk_pageviews in generator.chunks(chunk_size):
-            await writer.write_records(pid, records)
+            await storage.write(pid, records)
             pageviews += chunk_pageviews
             events += len(records) - chunk_pageviews
             bar.update(chunk_pageviews)

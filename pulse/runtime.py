@@ -52,7 +52,7 @@ class Runtime:
         """The request side of ingestion (geo database, salts, stream buffer), made on first use."""
         from pulse.ingest.service import Ingestor
 
-        return Ingestor(self)
+        return Ingestor(self.settings, redis=self.redis, stream_pipeliner=self.stream_pipeliner)
 
     def warm_up(self) -> None:
         """Load what the first requests would otherwise load (parser tables, the geo database)."""

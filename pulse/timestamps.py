@@ -1,4 +1,5 @@
-"""ISO-8601 timestamps as the API reference prints them: UTC, seconds, a trailing Z."""
+"""Timestamps: ISO-8601 as the API reference prints them (UTC, seconds, a trailing Z), and the
+microseconds since the epoch the ingest stream carries."""
 
 from __future__ import annotations
 
@@ -20,3 +21,13 @@ def parse_iso(value: str, field: str) -> datetime:
     except (ValueError, TypeError, AttributeError):
         raise BadRequest(f"Invalid value for '{field}': expected an ISO-8601 date or datetime.") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def to_micros(value: datetime) -> int:
+    """An aware datetime as microseconds since the epoch (what the ingest stream carries)."""
+    return int(value.timestamp() * 1_000_000)
+
+
+def from_micros(micros: int) -> datetime:
+    """Microseconds since the epoch as an aware UTC datetime."""
+    return datetime.fromtimestamp(micros / 1_000_000, UTC)

@@ -8,13 +8,27 @@ want of a partition. Creating a partition that exists is a no-op.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 
-from sqlalchemy import text
+from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from pulse.ingest.tables import COLLECTED
-
 MONTHS_AHEAD = 2
+
+
+@cache
+def collected_tables() -> tuple[Table, ...]:
+    """The installed modules' partitioned tables (each made by pulse.ingest.tables.collected)."""
+    from pulse.modules.installed import installed
+
+    return tuple(table for module in installed() for table in module.tables
+                 if table.dialect_options["postgresql"]["partition_by"])
+
+
+def __getattr__(name: str):
+    if name == "COLLECTED":
+        return list(collected_tables())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def month_start(day: date) -> date:
@@ -48,7 +62,7 @@ async def ensure_months(conn: AsyncConnection, months: list[date]) -> None:
     (writers of other shards, the worker) queue on one advisory lock instead of colliding."""
     await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('pulse.partitions'))"))
     for month in months:
-        for table in COLLECTED:
+        for table in collected_tables():
             await conn.execute(text(ddl(table.name, month)))
 
 

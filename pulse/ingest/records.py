@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import msgspec
+from functools import cache
+from typing import Any, Union
 
-from pulse.ingest.payloads import ItemData
+import msgspec
 
 
 class Record(msgspec.Struct, array_like=True, gc=False):
@@ -35,7 +36,7 @@ class Record(msgspec.Struct, array_like=True, gc=False):
     device: str | None = None
     screen: str | None = None
     language: str | None = None
-    data: ItemData | None = None
+    data: ItemData | None = None  # noqa: F821 (bound on first use: see data_union)
 
 
 class Entry(msgspec.Struct, array_like=True, gc=False):
@@ -46,4 +47,27 @@ class Entry(msgspec.Struct, array_like=True, gc=False):
 
 
 encode_entry = msgspec.msgpack.Encoder().encode
-decode_entry = msgspec.msgpack.Decoder(Entry).decode
+_decode: Any = None
+
+
+@cache
+def data_union() -> Any:
+    """The tagged union (by `kind`) of the installed payload types' structs: what `data` holds.
+
+    `Record.data` and `pulse.ingest.payloads.Item.data` are annotated `ItemData | None`, a name
+    bound in their modules on first use: the structs live in the module packages, which import
+    the app's pieces, so no union can be built at import time. msgspec resolves a struct's
+    annotations when its first decoder is made, which `decode_entry` (and the parser) do after."""
+    from pulse.modules.installed import payloads
+
+    structs = tuple(dict.fromkeys(p.struct for _, p in payloads().values() if p.struct is not None))
+    return Union[structs] if structs else Any  # noqa: UP007 (a union of types known at run time)
+
+
+def decode_entry(raw: bytes) -> Entry:
+    """An entry from its bytes, each record's `data` as its type's struct."""
+    global _decode
+    if _decode is None:
+        globals()["ItemData"] = data_union()
+        _decode = msgspec.msgpack.Decoder(Entry).decode
+    return _decode(raw)

@@ -27,9 +27,13 @@ from pulse.ingest.visitors import Salts, visitor_hash
 from pulse.limits import clip
 from pulse.modules.registry import Action
 from pulse.privacy.settings import PrivacySettings
+from pulse.timestamps import to_micros
 
 if TYPE_CHECKING:
-    from pulse.runtime import Runtime
+    import redis.asyncio as aioredis
+
+    from pulse.config import Settings
+    from pulse.pipelining import Pipeliner
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,16 +89,14 @@ def agent_of(item: Item, client: Client) -> Agent:
     return agent
 
 
-def to_micros(ts: datetime) -> int:
-    return int(ts.timestamp() * 1_000_000)
-
-
 class Ingestor:
-    def __init__(self, runtime: Runtime) -> None:
-        settings = runtime.settings
+    """Accepts collect requests: needs the settings (geo database, shards, backlog bounds), the
+    Redis client the daily salts live in and the pipeliner of the stream's client."""
+
+    def __init__(self, settings: Settings, *, redis: aioredis.Redis, stream_pipeliner: Pipeliner) -> None:
         self.locator = GeoLocator(settings.geoip_city_db)
-        self.salts = Salts(runtime.redis)
-        self.buffer = IngestBuffer(runtime.stream_pipeliner, shards=settings.ingest_shards,
+        self.salts = Salts(redis)
+        self.buffer = IngestBuffer(stream_pipeliner, shards=settings.ingest_shards,
                                    max_backlog=settings.ingest_max_backlog,
                                    max_backlog_bytes=settings.ingest_max_backlog_bytes)
 

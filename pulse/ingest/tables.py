@@ -1,8 +1,9 @@
-"""Tables for collected data, sessions, visitors, identity, privacy settings and rollups.
+"""The tables ingestion shares: visitors, sessions, privacy settings, rollups, bot hits, the ledger.
 
-Collected types get one table each, partitioned by month on `ts` (see partitions.py), with
-`(project_id, ts, id)` as the primary key: `id` is the event id given at the request, so a
-replayed batch inserts nothing twice. Visitors are numbered densely per project
+Each collected type's table belongs to the module that owns the type (core's pageviews and
+events, web_vitals in pulse.modules.webvitals...), made with `collected()` here: partitioned by
+month on `ts` (see partitions.py), with `(project_id, ts, id)` as the primary key: `id` is the
+event id given at the request, so a replayed batch inserts nothing twice. Visitors are numbered densely per project
 (`visitor_no`), which keeps rows small and lets reports count distinct visitors with bitmaps.
 """
 
@@ -14,19 +15,17 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
-    Double,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
-    Numeric,
     PrimaryKeyConstraint,
     SmallInteger,
     Table,
     Text,
     func,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from pulse.db import Base
 
@@ -42,7 +41,8 @@ CONTEXT = [
 
 
 def collected(name: str, *columns: Column) -> Table:
-    """A monthly-partitioned table of one collected type."""
+    """A monthly-partitioned table of one collected type: list it in its module's `tables`
+    (pulse.ingest.partitions finds the partitioned ones there)."""
     return Table(
         name, metadata,
         Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
@@ -55,63 +55,6 @@ def collected(name: str, *columns: Column) -> Table:
         postgresql_partition_by="RANGE (ts)",
     )
 
-
-pageviews = collected(
-    "pageviews",
-    Column("title", Text), Column("referrer", Text), Column("source", Text), Column("channel", Text),
-    Column("utm_source", Text), Column("utm_medium", Text), Column("utm_campaign", Text),
-    Column("utm_content", Text), Column("utm_term", Text),
-    Column("country", Text), Column("region", Text), Column("city", Text),
-    Column("browser", Text), Column("os", Text), Column("device", Text),
-    Column("screen", Text), Column("language", Text),
-)
-events = collected(
-    "events",
-    Column("name", Text, nullable=False), Column("data", JSONB),
-    Column("revenue_amount", Numeric(18, 4)), Column("revenue_currency", Text),
-)
-web_vitals = collected(
-    "web_vitals",
-    Column("name", Text, nullable=False), Column("value", Double, nullable=False), Column("rating", Text),
-    Column("browser", Text), Column("device", Text), Column("country", Text),
-)
-scroll_depths = collected("scroll_depths", Column("max_depth", SmallInteger, nullable=False))
-search_queries = collected("search_queries", Column("query", Text, nullable=False),
-                           Column("results_count", Integer))
-outlinks = collected("outlinks", Column("url", Text, nullable=False), Column("link_type", Text, nullable=False))
-js_errors = collected(
-    "js_errors",
-    Column("message", Text, nullable=False), Column("error_type", Text), Column("stack", Text),
-    Column("filename", Text), Column("lineno", Integer), Column("colno", Integer),
-    Column("fingerprint", Text, nullable=False), Column("release", Text), Column("environment", Text),
-    Column("browser", Text), Column("os", Text),
-)
-logs = collected(
-    "logs",
-    Column("level", Text, nullable=False), Column("message", Text, nullable=False), Column("body", JSONB),
-    Column("release", Text), Column("environment", Text),
-)
-click_events = collected(
-    "click_events",
-    Column("x", Double, nullable=False), Column("y", Double, nullable=False),
-    Column("element_selector", Text), Column("element_text", Text),
-    Column("viewport_width", Integer), Column("viewport_height", Integer),
-    Column("page_width", Integer), Column("page_height", Integer),
-)
-survey_responses = collected(
-    "survey_responses",
-    Column("survey_id", UUID, nullable=False), Column("answers", JSONB, nullable=False),
-    Column("completed", Boolean, nullable=False),
-)
-replay_events = collected(
-    "replay_events",
-    Column("recording_id", Text, nullable=False), Column("seq", Integer, nullable=False),
-    Column("events", JSONB, nullable=False), Column("events_count", Integer, nullable=False),
-    Column("first_ts", BigInteger), Column("last_ts", BigInteger),
-)
-
-COLLECTED = [pageviews, events, web_vitals, scroll_depths, search_queries, outlinks, js_errors, logs,
-             click_events, survey_responses, replay_events]
 
 visitors = Table(
     "visitors", metadata,
@@ -161,45 +104,6 @@ privacy_settings = Table(
     Column("allowed_consent_modes", ARRAY(Text), nullable=False),
     Column("blocked_user_agents", ARRAY(Text), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-)
-
-identity_profiles = Table(
-    "identity_profiles", metadata,
-    Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
-    Column("visitor_id", Text, nullable=False),
-    Column("user_id", Text),
-    Column("traits", JSONB, nullable=False),
-    Column("first_seen_at", DateTime(timezone=True), nullable=False),
-    Column("last_seen_at", DateTime(timezone=True), nullable=False),
-    PrimaryKeyConstraint("project_id", "visitor_id"),
-    Index("ix_identity_profiles_project_id_user_id", "project_id", "user_id"),
-)
-identity_aliases = Table(
-    "identity_aliases", metadata,
-    Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
-    Column("user_id", Text, nullable=False),
-    Column("visitor_id", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    PrimaryKeyConstraint("project_id", "user_id", "visitor_id"),
-)
-identity_accounts = Table(
-    "identity_accounts", metadata,
-    Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
-    Column("account_id", Text, nullable=False),
-    Column("traits", JSONB, nullable=False),
-    Column("first_seen_at", DateTime(timezone=True), nullable=False),
-    Column("last_seen_at", DateTime(timezone=True), nullable=False),
-    PrimaryKeyConstraint("project_id", "account_id"),
-)
-account_members = Table(
-    "account_members", metadata,
-    Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
-    Column("account_id", Text, nullable=False),
-    Column("visitor_id", Text, nullable=False),
-    Column("user_id", Text),
-    Column("role", Text),
-    Column("last_seen_at", DateTime(timezone=True), nullable=False),
-    PrimaryKeyConstraint("project_id", "account_id", "visitor_id"),
 )
 
 # Daily rollups in the project's days, per dimension value ("" dimension: the whole site).

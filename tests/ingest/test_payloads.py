@@ -15,24 +15,22 @@ from pulse.ingest.payloads import (
     MAX_BODY_BYTES,
     PAYLOAD_MODULES,
     PAYLOAD_TYPES,
-    ClickData,
-    EventData,
-    IdentifyData,
     Item,
     ItemError,
-    JsErrorData,
-    LogData,
-    OutlinkData,
-    ReplayData,
-    ScreenData,
-    ScrollDepthData,
-    SearchQueryData,
-    SurveyAnswer,
-    SurveyResponseData,
-    WebVitalData,
     parse_collect,
 )
+from pulse.modules.core.payloads import EventData, ScreenData
+from pulse.modules.error_tracking.payloads import JsErrorData
+from pulse.modules.heatmaps.payloads import ClickData
+from pulse.modules.identity.payloads import IdentifyData
+from pulse.modules.logs.payloads import LogData
+from pulse.modules.outlinks.payloads import OutlinkData
 from pulse.modules.registry import MODULES
+from pulse.modules.scroll.payloads import ScrollDepthData
+from pulse.modules.search.payloads import SearchQueryData
+from pulse.modules.session_replay.payloads import ReplayData
+from pulse.modules.surveys.payloads import SurveyAnswer, SurveyResponseData
+from pulse.modules.webvitals.payloads import WebVitalData
 
 NOW = datetime(2026, 5, 9, 18, 0, 0, tzinfo=UTC)
 SURVEY_ID = "c7f3e8a2-91b4-4d6e-b2f1-8a3c9d4e5f6a"

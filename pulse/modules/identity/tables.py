@@ -1,0 +1,51 @@
+"""Identity's tables: a profile per visitor, user aliases, accounts and their members."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, ForeignKey, Index, PrimaryKeyConstraint, Table, Text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+from pulse.db import Base
+
+metadata = Base.metadata
+
+identity_profiles = Table(
+    "identity_profiles", metadata,
+    Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("visitor_id", Text, nullable=False),
+    Column("user_id", Text),
+    Column("traits", JSONB, nullable=False),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("project_id", "visitor_id"),
+    Index("ix_identity_profiles_project_id_user_id", "project_id", "user_id"),
+)
+identity_aliases = Table(
+    "identity_aliases", metadata,
+    Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("visitor_id", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("project_id", "user_id", "visitor_id"),
+)
+identity_accounts = Table(
+    "identity_accounts", metadata,
+    Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("account_id", Text, nullable=False),
+    Column("traits", JSONB, nullable=False),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("project_id", "account_id"),
+)
+account_members = Table(
+    "account_members", metadata,
+    Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("account_id", Text, nullable=False),
+    Column("visitor_id", Text, nullable=False),
+    Column("user_id", Text),
+    Column("role", Text),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("project_id", "account_id", "visitor_id"),
+)
+
+TABLES = (identity_profiles, identity_aliases, identity_accounts, account_members)
