@@ -138,7 +138,7 @@ def payload_modules() -> dict[str, str]:
 
 
 def payload_types() -> tuple[str, ...]:
-    """Every payload type the installed modules accept (PAYLOAD_TYPES), in registry order."""
+    """Every payload type the installed modules accept (PAYLOAD_TYPES), in the documented order."""
     return tuple((_types or _load()).modules)
 
 

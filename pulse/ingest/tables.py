@@ -3,8 +3,9 @@
 Each collected type's table belongs to the module that owns the type (core's pageviews and
 events, web_vitals in pulse.modules.webvitals...), made with `collected()` here: partitioned by
 month on `ts` (see partitions.py), with `(project_id, ts, id)` as the primary key: `id` is the
-event id given at the request, so a replayed batch inserts nothing twice. Visitors are numbered densely per project
-(`visitor_no`), which keeps rows small and lets reports count distinct visitors with bitmaps.
+event id given at the request, so a replayed batch inserts nothing twice. Visitors are numbered
+densely per project (`visitor_no`), which keeps rows small and lets reports count distinct
+visitors with bitmaps.
 """
 
 from __future__ import annotations
