@@ -26,7 +26,7 @@ def hooks_url(project_id: str, *rest: str) -> str:
 
 
 async def create_hook(client, project_id: str, **body) -> dict:
-    body = {"url": HOOK, "events": ["traffic_spike", "zero_traffic"], **body}
+    body = {"url": HOOK, "events": ["traffic_spike", "zero_traffic"], "secret": SECRET, **body}
     response = await client.post(hooks_url(project_id), json=body, headers=ADMIN)
     assert response.status_code == 201, response.text
     return response.json()
@@ -51,18 +51,19 @@ async def test_create_answers_the_reference_shape_without_the_secret(client):
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", body["created_at"])
 
 
-async def test_the_secret_is_stored_to_sign_and_generated_when_absent(client, app):
+async def test_the_secret_is_stored_to_sign_never_shown_and_required(client, app):
     project = await create_project(client)
     given = await create_hook(client, project["id"], secret=SECRET)
-    generated = await create_hook(client, project["id"])
     async with app.state.runtime.engine.connect() as conn:
         rows = dict((await conn.execute(text("SELECT id::text, secret FROM webhooks WHERE project_id = :p"),
                                         {"p": project["id"]})).all())
     assert rows[given["id"][3:]] == SECRET
-    secret = rows[generated["id"][3:]]
-    assert secret.startswith("whsec_") and len(base64.b64decode(secret[6:])) == 32
     listed = (await client.get(hooks_url(project["id"]), headers=ADMIN)).text
-    assert SECRET not in listed and secret not in listed
+    assert SECRET not in listed
+    missing = await client.post(hooks_url(project["id"]), json={"url": HOOK, "events": ["daily_summary"]},
+                                headers=ADMIN)
+    assert (missing.status_code, missing.json()) == (
+        400, {"error": "Invalid request body: missing required field 'secret'."})
 
 
 async def test_list_is_newest_first_and_paged(client):
@@ -139,7 +140,7 @@ async def test_admin_access_is_required(client):
     assert refused.status_code == 403
     admin_key = await create_key(client, project["id"], "admin")
     created = await client.post(hooks_url(project["id"]), headers=key_header(admin_key["key"]),
-                                json={"url": HOOK, "events": ["daily_summary"]})
+                                json={"url": HOOK, "events": ["daily_summary"], "secret": SECRET})
     assert created.status_code == 201
 
 
@@ -175,9 +176,12 @@ async def test_validation_messages(client):
          "::1 is a private, local or reserved address."),
     ]
     for body, message in cases:
+        if {"url", "events"} <= body.keys():
+            body = {"secret": SECRET, **body}
         response = await client.post(url, json=body, headers=ADMIN)
         assert (response.status_code, response.json()) == (400, {"error": message}), body
-    local = await client.post(url, json={"url": "http://localhost:9000/", "events": ["daily_summary"]}, headers=ADMIN)
+    local = await client.post(url, json={"url": "http://localhost:9000/", "events": ["daily_summary"],
+                                           "secret": SECRET}, headers=ADMIN)
     assert local.status_code == 400 and re.fullmatch(
         r"Invalid request body: 'url' must not point to a private or local network: "
         r"localhost \((127\.0\.0\.1|::1)\) is a private, local or reserved address\.", local.json()["error"])
@@ -239,14 +243,12 @@ async def test_the_test_route_sends_a_signed_payload(open_client, client):
     assert payload["data"]["webhook_id"] == hook["id"]
 
 
-async def test_a_generated_secret_signs_as_standard_webhooks(open_client, app):
+async def test_a_standard_webhooks_secret_signs_with_its_decoded_key(open_client):
     project = await create_project(open_client)
+    secret = "whsec_" + base64.b64encode(bytes(range(32))).decode()
     async with local_server() as server:
-        hook = await create_hook(open_client, project["id"], url=f"{server.url}/")
+        hook = await create_hook(open_client, project["id"], url=f"{server.url}/", secret=secret)
         assert (await open_client.post(hooks_url(project["id"], hook["id"], "test"), headers=ADMIN)).json()["success"]
-    async with app.state.runtime.engine.connect() as conn:
-        secret = (await conn.execute(text("SELECT secret FROM webhooks WHERE id = :id"),
-                                     {"id": hook["id"][3:]})).scalar_one()
     verify(secret, server.requests[0].headers, server.requests[0].body)
 
 
@@ -314,7 +316,7 @@ async def test_graphql_create_list_update_delete(client):
     assert [(h["id"], h["url"], h["events"]) for h in rest] == [(created["id"], HOOK, ["traffic_spike"])]
 
     second = (await gql(client, CREATE, {"p": project["id"], "input": {
-        "url": HOOK, "events": ["daily_summary"]}}, ADMIN))["data"]["createWebhook"]
+        "url": HOOK, "events": ["daily_summary"], "secret": SECRET}}, ADMIN))["data"]["createWebhook"]
     page = (await gql(client, LIST, {"p": project["id"], "first": 1}, ADMIN))["data"]["webhooks"]
     assert page["total"] == 2 and page["pageInfo"]["hasNextPage"] is True
     assert [h["id"] for h in page["data"]] == [second["id"]]
@@ -340,10 +342,11 @@ async def test_graphql_validation_matches_rest(client):
         ([], "Invalid request body: field 'events': must list at least one of traffic_spike, zero_traffic, "
              "daily_summary."),
     ]:
-        result = await gql(client, CREATE, {"p": project["id"], "input": {"url": HOOK, "events": events}}, ADMIN)
+        result = await gql(client, CREATE, {"p": project["id"], "input": {"url": HOOK, "events": events,
+                                                                          "secret": SECRET}}, ADMIN)
         assert gql_error(result) == (message, "BAD_REQUEST")
     private = await gql(client, CREATE, {"p": project["id"], "input": {
-        "url": "http://169.254.169.254/", "events": ["daily_summary"]}}, ADMIN)
+        "url": "http://169.254.169.254/", "events": ["daily_summary"], "secret": SECRET}}, ADMIN)
     assert gql_error(private)[0].startswith("Invalid request body: 'url' must not point to a private")
 
 

@@ -38,15 +38,14 @@ class Webhook:
 class WebhookInput:
     url: str = strawberry.field(description="Where deliveries are POSTed (http or https, not a private address).")
     events: list[str] = strawberry.field(description=EVENTS_DOC)
-    secret: str | None = strawberry.field(default=strawberry.UNSET,
-                                          description="Signs deliveries; generated when not given.")
+    secret: str = strawberry.field(description="Signs deliveries (8 to 256 characters); never shown again.")
 
 
 @strawberry.input(description="Only the fields given change.")
 class WebhookUpdateInput:
     url: str | None = strawberry.UNSET
     events: list[str] | None = strawberry.field(default=strawberry.UNSET, description=EVENTS_DOC)
-    secret: str | None = strawberry.field(default=strawberry.UNSET, description="null: a new generated secret.")
+    secret: str | None = strawberry.field(default=strawberry.UNSET, description="A new signing secret.")
 
 
 @strawberry.type

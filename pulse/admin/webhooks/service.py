@@ -14,7 +14,7 @@ from pydantic import field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pulse.admin.tables import Webhook
-from pulse.admin.webhooks.signing import generate_secret, signature_headers
+from pulse.admin.webhooks.signing import signature_headers
 from pulse.config import Settings
 from pulse.definitions import BodyModel, Definitions, validated
 from pulse.graphql.paging import Window
@@ -31,7 +31,8 @@ WEBHOOKS = Definitions(Webhook, noun="Webhook", prefix="wh-")
 class WebhookIn(BodyModel):
     url: str
     events: list[str]
-    secret: str | None = None  # none (or null): Pulse generates one
+    # Required: it is never returned, so only a secret the receiver chose can be checked there.
+    secret: str
 
     @field_validator("url")
     @classmethod
@@ -54,9 +55,9 @@ class WebhookIn(BodyModel):
 
     @field_validator("secret")
     @classmethod
-    def _secret(cls, value: str | None) -> str | None:
+    def _secret(cls, value: str) -> str:
         low, high = SECRET_LENGTH
-        if value is not None and not low <= len(value) <= high:
+        if not low <= len(value) <= high:
             raise ValueError(f"must be {low} to {high} characters long")
         return value
 
@@ -72,14 +73,12 @@ class WebhookTestResult:
 async def _checked(values: dict[str, Any], settings: Settings) -> dict[str, Any]:
     if "url" in values:
         await check_target(values["url"], allow_private=settings.allow_private_targets)
-    if "secret" in values and values["secret"] is None:
-        values["secret"] = generate_secret()
     return values
 
 
 async def create_webhook(*, session: AsyncSession, settings: Settings, project_id: UUID,
                          body: dict[str, Any]) -> Webhook:
-    """Subscribe a URL (checked by pulse.outbound) to events; a secret is generated if none is given."""
+    """Subscribe a URL (checked by pulse.outbound) to events, signed with the given secret."""
     values = await _checked(validated(WebhookIn, body), settings)
     return await WEBHOOKS.create(session=session, project_id=project_id, values=values)
 
@@ -96,7 +95,7 @@ async def get_webhook(*, session: AsyncSession, project_id: UUID, webhook_id: st
 
 async def update_webhook(*, session: AsyncSession, settings: Settings, project_id: UUID, webhook_id: str,
                          body: dict[str, Any]) -> Webhook:
-    """Change the url, events or secret given, and nothing else (a null secret: a new generated one)."""
+    """Change the url, events or secret given, and nothing else."""
     values = await _checked(validated(WebhookIn, body, partial=True), settings)
     return await WEBHOOKS.update(session=session, project_id=project_id, id=webhook_id, values=values)
 

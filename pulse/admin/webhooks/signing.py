@@ -5,8 +5,7 @@ not a dependency; the scheme is a few lines).
 - `webhook-id`: the message's id, the same on every retry of it.
 - `webhook-timestamp`: Unix seconds when it was signed.
 - `webhook-signature`: `v1,<base64 of HMAC-SHA256(key, "<id>.<timestamp>.<body>")>`. The key is
-  the secret's base64 part when the secret is a Standard Webhooks secret (`whsec_<base64>`, as the
-  ones Pulse generates are), else the secret's UTF-8 bytes.
+  the secret's base64 part when the secret is a Standard Webhooks secret (`whsec_<base64>`), else the secret's UTF-8 bytes.
 - `X-Pulse-Signature`: `sha256=<hex of HMAC-SHA256(secret as UTF-8, raw body)>`, what the API
   reference describes: "computing HMAC-SHA256(secret, raw_body) and comparing".
 """
@@ -17,14 +16,8 @@ import base64
 import binascii
 import hashlib
 import hmac
-import secrets
 
 SECRET_PREFIX = "whsec_"
-
-
-def generate_secret() -> str:
-    """A Standard Webhooks secret: `whsec_` and 32 random bytes in base64."""
-    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def signing_key(secret: str) -> bytes:
