@@ -1,6 +1,7 @@
 """Every input limit Pulse enforces, in one place (docs/limits.md lists them for users).
 
-Ingestion's limits are checked in pulse.ingest.payloads, the rest where each input enters (REST
+Ingestion's limits are checked in pulse.ingest.payloads and pulse.ingest.fields (the common
+fields) and in each module's payloads.py (its own types), the rest where each input enters (REST
 parameters, GraphQL arguments, the ASGI body limit). A value over a limit is refused with a 4xx
 naming the field; only values Pulse derives itself (a URL's host, a referrer's domain, a UTM
 value read from a URL's query string, a parsed user agent) are truncated instead, at a

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pulse import errors
 from pulse.query.dates import DayRange
 from pulse.query.report import doc
+from pulse.query.rounding import percent  # the one rounding rule (docs/metrics.md, Rounding)
 from pulse.query.rollups import Reader, Row, Totals, by_value, by_visitors, in_days, page, total
 
 SITE = ""
@@ -111,12 +112,6 @@ class Realtime:
     active_visitors: int
 
 
-def _share(part: int, whole: int) -> float:
-    from pulse.query.rounding import percent  # the one rounding rule (docs/metrics.md, Rounding)
-
-    return percent(part, whole)
-
-
 async def stats(*, read: Reader, days: DayRange) -> StatsComparison:
     """The period's overview and the previous period of equal length."""
     previous = days.previous()
@@ -170,7 +165,7 @@ async def exit_pages(*, read: Reader, days: DayRange, limit: int, offset: int) -
     """Pages sessions ended on, by sessions, with the share of the page's views that ended one."""
     exits, views = read("exit_path", days), read("path", days)
     views_by_path = {path: t.pageviews for path, t in by_value(await views).items()}
-    items = [ExitPage(path, t.sessions, _share(t.sessions, views_by_path.get(path, 0)))
+    items = [ExitPage(path, t.sessions, percent(t.sessions, views_by_path.get(path, 0)))
              for path, t in by_value(await exits).items() if t.sessions]
     items.sort(key=lambda p: (-p.exits, p.path))
     return page(items, limit, offset)
@@ -192,7 +187,7 @@ async def events(*, read: Reader, days: DayRange, limit: int, offset: int) -> tu
 
 
 def _shares(everyone: int, rows: list[Row], limit: int, offset: int) -> tuple[list[Share], int]:
-    items = [Share(value, t.visitors, _share(t.visitors, everyone))
+    items = [Share(value, t.visitors, percent(t.visitors, everyone))
              for value, t in by_value(rows).items() if t.pageviews]
     items.sort(key=lambda s: (-s.visitors, s.name))
     return page(items, limit, offset)
