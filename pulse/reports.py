@@ -43,7 +43,7 @@ from pulse.query.dates import DayRange, resolve
 from pulse.query.filters import Filter
 from pulse.query.filters import parse as parse_filters
 from pulse.query.report import Reading, reading
-from pulse.query.rollups import Reader, Row, direct_reader
+from pulse.query.rollups import Row, direct_reader
 
 # The query parameters every REST report takes.
 StartAt = Annotated[str | None, Query()]

@@ -21,8 +21,8 @@ from pulse.admin.types import (
     all_modules,
 )
 from pulse.auth import PLATFORM, PROJECT_ADMIN, need
-from pulse.graphql.project import Project
 from pulse.graphql.permissions import allow
+from pulse.graphql.project import Project
 from pulse.modules.registry import Action
 
 PROJECT_READ = need("core", "query", "ingest")

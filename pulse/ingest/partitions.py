@@ -13,22 +13,16 @@ from functools import cache
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from pulse.modules.installed import installed
+
 MONTHS_AHEAD = 2
 
 
 @cache
 def collected_tables() -> tuple[Table, ...]:
     """The installed modules' partitioned tables (each made by pulse.ingest.tables.collected)."""
-    from pulse.modules.installed import installed
-
     return tuple(table for module in installed() for table in module.tables
                  if table.dialect_options["postgresql"]["partition_by"])
-
-
-def __getattr__(name: str):
-    if name == "COLLECTED":
-        return list(collected_tables())
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def month_start(day: date) -> date:

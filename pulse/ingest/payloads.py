@@ -2,7 +2,7 @@
 
 `parse_collect(body, now=...)` turns the raw request bytes into a `Parsed`: one `Item` per
 payload, normalized and checked, or an `ItemError` for a batch item that failed. Nothing here
-touches the database, Redis or the project's module settings; `PAYLOAD_MODULES` tells the
+touches the database, Redis or the project's module settings; `payload_modules()` tells the
 caller which module each payload type needs.
 
 Body forms
@@ -79,6 +79,7 @@ from pulse.limits import (
     MAX_KEY_BYTES,
     utf8_len,
 )
+from pulse.modules.installed import payloads
 
 __all__ = [
     "MAX_AGE", "MAX_BATCH_ITEMS", "MAX_BODY_BYTES", "MAX_FREEFORM_BYTES", "MAX_FREEFORM_DEPTH",
@@ -97,22 +98,11 @@ _PREFIX = "Invalid request body: "
 # The installed payload types, looked up on first use
 
 
-# The order the API reference lists the types in (docs/ingestion.md): PAYLOAD_TYPES and the
-# "Valid types" hint follow it; an installed type it does not list comes after, in registry order.
-_LISTED: Final = ("pageview", "screen", "event", "identify", "web_vital", "scroll_depth", "search_query",
-                  "outlink", "js_error", "log", "click_event", "survey_response", "replay", "engagement")
-
-
 class _Types:
     """What the parser needs of the installed payload types, by type name."""
 
     def __init__(self) -> None:
-        from pulse.modules.installed import payloads
-
-        installed = payloads()
-        rank = {typ: i for i, typ in enumerate(_LISTED)}
-        order = sorted(installed, key=lambda typ: rank.get(typ, len(rank)))  # stable: registry order after
-        table = {typ: installed[typ] for typ in order}
+        table = payloads()  # in registry order, each module's types in the order it declares them
         #: The module that must be enabled (and allowed for the key) to ingest each payload type.
         #: An event carrying revenue is still `core`; the `revenue` module gates revenue reports only.
         self.modules: dict[str, str] = {typ: module.name for typ, (module, _) in table.items()}
@@ -133,25 +123,13 @@ def _load() -> _Types:
 
 
 def payload_modules() -> dict[str, str]:
-    """The module each payload type needs (PAYLOAD_MODULES)."""
+    """The module each payload type needs."""
     return (_types or _load()).modules
 
 
 def payload_types() -> tuple[str, ...]:
-    """Every payload type the installed modules accept (PAYLOAD_TYPES), in the documented order."""
+    """Every payload type the installed modules accept, in registry order."""
     return tuple((_types or _load()).modules)
-
-
-def __getattr__(name: str) -> Any:
-    # The names other code imported when the types were fixed here, computed on first use.
-    if name == "PAYLOAD_MODULES":
-        return payload_modules()
-    if name == "PAYLOAD_TYPES":
-        return payload_types()
-    if name == "ItemData":
-        _load()
-        return globals()["ItemData"]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ from typing import Any, Union
 
 import msgspec
 
+from pulse.modules.installed import payloads
+
 
 class Record(msgspec.Struct, array_like=True, gc=False):
     """One accepted payload, enriched. No IP address, ever."""
@@ -58,8 +60,6 @@ def data_union() -> Any:
     bound in their modules on first use: the structs live in the module packages, which import
     the app's pieces, so no union can be built at import time. msgspec resolves a struct's
     annotations when its first decoder is made, which `decode_entry` (and the parser) do after."""
-    from pulse.modules.installed import payloads
-
     structs = tuple(dict.fromkeys(p.struct for _, p in payloads().values() if p.struct is not None))
     return Union[structs] if structs else Any  # noqa: UP007 (a union of types known at run time)
 

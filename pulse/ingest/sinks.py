@@ -21,6 +21,7 @@ import msgspec
 from pulse.ingest.records import Record
 from pulse.ingest.rollups import local_day
 from pulse.ingest.sessionize import ATTRIBUTES, Session
+from pulse.modules.installed import payloads
 from pulse.timestamps import from_micros
 
 PAGEVIEW_TYPES = frozenset({"pageview", "screen"})
@@ -54,8 +55,6 @@ class Write:
 
 @cache
 def _installed() -> tuple[dict[str, Copy], dict[str, Write], frozenset[str]]:
-    from pulse.modules.installed import payloads
-
     copies: dict[str, Copy] = {}
     writes: dict[str, Write] = {}
     for typ, (_, payload) in payloads().items():
@@ -82,14 +81,6 @@ def writes() -> dict[str, Write]:
 def session_types() -> frozenset[str]:
     """Activity that joins and extends sessions (pageviews, events, engagement, replay chunks...)."""
     return _installed()[2]
-
-
-def __getattr__(name: str):
-    if name == "SINKS":  # every sink, by payload type, as the installed modules declare them
-        return {**copies(), **writes()}
-    if name == "SESSION_TYPES":
-        return session_types()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 SHARED = ("project_id", "ts", "id", "visitor_no", "session_id", "hostname", "path")

@@ -1,6 +1,6 @@
 """Hypothesis over POST /api/collect bodies and the /api/v1 report query strings.
 
-Bodies: every payload type (pulse.ingest.payloads.PAYLOAD_TYPES), flat and shaped (`payload`),
+Bodies: every payload type (pulse.ingest.payloads.payload_types()), flat and shaped (`payload`),
 single and batched (a list, or {"batch": [...]}), starting from a valid payload and then
 made hostile: any field (common or the type's own) replaced by a value of the wrong type, a
 string at or over a limit (ASCII, three-byte CJK and four-byte emoji, on both sides of
@@ -29,7 +29,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pulse.ingest.buffer import dead_key, stream_key
-from pulse.ingest.payloads import PAYLOAD_TYPES
+from pulse.ingest.payloads import payload_types
 from pulse.limits import MAX_FILTER_VALUE, MAX_FILTERS, MAX_HOSTNAME, MAX_ID_BYTES, MAX_KEY_BYTES
 from tests.fuzz.conftest import error_envelope
 from tests.ingest.conftest import CHROME, drain
@@ -129,13 +129,13 @@ def valid(kind: str) -> dict[str, Any]:
     return {**base, **own[kind]}
 
 
-FIELDS = {kind: sorted(set(COMMON) | set(valid(kind))) for kind in PAYLOAD_TYPES}
+FIELDS = {kind: sorted(set(COMMON) | set(valid(kind))) for kind in payload_types()}
 
 
 @st.composite
 def payloads(draw) -> dict[str, Any]:
     """One payload: valid, then up to three fields hostile, in the flat or the shaped form."""
-    kind = draw(st.sampled_from(PAYLOAD_TYPES))
+    kind = draw(st.sampled_from(payload_types()))
     payload = valid(kind)
     for _ in range(draw(st.integers(0, 3))):
         field = draw(st.sampled_from(FIELDS[kind]))
@@ -221,7 +221,7 @@ def test_batches(collect) -> None:
 def test_every_type_accepted_as_valid(collect) -> None:
     """The starting points are valid: each type, flat and shaped, is accepted (so the hostile
     examples above start from payloads that get stored)."""
-    for kind in PAYLOAD_TYPES:
+    for kind in payload_types():
         flat = valid(kind)
         shaped = {"type": kind, "visitor_id": "v_fuzz",
                   "payload": {k: v for k, v in flat.items() if k not in ("type", "visitor_id")}}

@@ -13,11 +13,11 @@ from pulse.errors import BadRequest, PayloadTooLarge
 from pulse.ingest.payloads import (
     MAX_BATCH_ITEMS,
     MAX_BODY_BYTES,
-    PAYLOAD_MODULES,
-    PAYLOAD_TYPES,
     Item,
     ItemError,
     parse_collect,
+    payload_modules,
+    payload_types,
 )
 from pulse.modules.core.payloads import EventData, ScreenData
 from pulse.modules.error_tracking.payloads import JsErrorData
@@ -89,7 +89,7 @@ CASES: list[tuple[str, dict[str, Any], Any]] = [
 
 
 def test_cases_cover_every_type() -> None:
-    assert sorted(t for t, _, _ in CASES) == sorted(PAYLOAD_TYPES)
+    assert sorted(t for t, _, _ in CASES) == sorted(payload_types())
 
 
 @pytest.mark.parametrize(("type_", "fields", "data"), CASES, ids=[c[0] for c in CASES])
@@ -541,9 +541,9 @@ def test_replay_errors(fields: dict[str, Any], message: str) -> None:
 
 def test_unknown_and_missing_type() -> None:
     assert error({"type": "foo"}) == (
-        "Invalid request body: unknown payload type 'foo'. Valid types: pageview, screen, event, identify, "
-        "web_vital, scroll_depth, search_query, outlink, js_error, log, click_event, survey_response, replay, "
-        "engagement.")
+        "Invalid request body: unknown payload type 'foo'. Valid types: pageview, screen, event, engagement, "
+        "identify, web_vital, scroll_depth, search_query, outlink, js_error, log, replay, click_event, "
+        "survey_response.")
     assert error({"type": "x" * 100}).startswith("Invalid request body: unknown payload type '" + "x" * 40 + "...'.")
     assert error({"path": "/"}) == "Invalid request body: missing required field 'type'."
     assert error({"type": None, "path": "/"}) == "Invalid request body: missing required field 'type'."
@@ -804,10 +804,10 @@ def test_nul_in_one_batch_item_only_fails_that_item() -> None:
 
 
 def test_payload_modules() -> None:
-    assert set(PAYLOAD_MODULES) == set(PAYLOAD_TYPES)
-    assert len(PAYLOAD_TYPES) == 14
-    assert set(PAYLOAD_MODULES.values()) <= set(MODULES)
-    assert PAYLOAD_MODULES["event"] == "core" and PAYLOAD_MODULES["replay"] == "session_replay"
+    assert set(payload_modules()) == set(payload_types())
+    assert len(payload_types()) == 14
+    assert set(payload_modules().values()) <= set(MODULES)
+    assert payload_modules()["event"] == "core" and payload_modules()["replay"] == "session_replay"
     assert one({"type": "click_event", "x": 1, "y": 1}).module == "heatmaps"
 
 

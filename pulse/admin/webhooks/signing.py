@@ -5,7 +5,8 @@ not a dependency; the scheme is a few lines).
 - `webhook-id`: the message's id, the same on every retry of it.
 - `webhook-timestamp`: Unix seconds when it was signed.
 - `webhook-signature`: `v1,<base64 of HMAC-SHA256(key, "<id>.<timestamp>.<body>")>`. The key is
-  the secret's base64 part when the secret is a Standard Webhooks secret (`whsec_<base64>`), else the secret's UTF-8 bytes.
+  the secret's base64 part when the secret is a Standard Webhooks secret (`whsec_<base64>`),
+  else the secret's UTF-8 bytes.
 - `X-Pulse-Signature`: `sha256=<hex of HMAC-SHA256(secret as UTF-8, raw body)>`, what the API
   reference describes: "computing HMAC-SHA256(secret, raw_body) and comparing".
 """

@@ -22,7 +22,8 @@ Realtime = object_type(service.Realtime)
 class CoreFields:
     project_uuid: strawberry.Private[UUID]
 
-    @strawberry.field(permission_classes=[allow(CORE)], description="Distinct visitors active in the last five minutes.")
+    @strawberry.field(permission_classes=[allow(CORE)],
+                      description="Distinct visitors active in the last five minutes.")
     async def realtime(self, info: Info) -> Realtime:
         caller = await info.context.authorize(CORE, self.project_uuid, Action.READ)
         return await service.realtime(session=info.context.session, project_id=caller.project_id, now=datetime.now(UTC))

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pulse import errors
 from pulse.query.dates import DayRange
 from pulse.query.report import doc
-from pulse.query.rounding import percent  # the one rounding rule (docs/metrics.md, Rounding)
 from pulse.query.rollups import Reader, Row, Totals, by_value, by_visitors, in_days, page, total
+from pulse.query.rounding import percent  # the one rounding rule (docs/metrics.md, Rounding)
 
 SITE = ""
 INTERVALS = ("hour", "day", "week", "month")

@@ -60,7 +60,8 @@ async def sources(*, read: Reader, days: DayRange, limit: int, offset: int) -> t
 
 async def mediums(*, read: Reader, days: DayRange, limit: int, offset: int) -> tuple[list[UtmMedium], int]:
     """UTM mediums by visitors."""
-    items = [UtmMedium(value, visitors, t.pageviews) for value, t, visitors in by_visitors(await read("utm_medium", days))]
+    rows = await read("utm_medium", days)
+    items = [UtmMedium(value, visitors, t.pageviews) for value, t, visitors in by_visitors(rows)]
     return page(items, limit, offset)
 
 
