@@ -9,12 +9,28 @@ import strawberry
 from strawberry.types import Info
 
 from pulse.admin import service
+from pulse.admin.loaders import load_keys_by_project, load_modules_by_project
 from pulse.admin.tables import ApiKey as ApiKeyRow
 from pulse.admin.tables import Project as ProjectRow
 from pulse.auth import PROJECT_ADMIN
-from pulse.graphql.loaders import KeysByProject, ModulesByProject
+from pulse.graphql.loaders import Loader
 from pulse.graphql.permissions import allow
 from pulse.modules.registry import MODULES, Access, ModuleInfo
+
+
+class KeysByProject(Loader):
+    """Project id -> its active API keys."""
+
+    async def batch(self, ids: list) -> list:
+        return await load_keys_by_project(ids, session=self.context.session, redis=self.context.runtime.redis)
+
+
+class ModulesByProject(Loader):
+    """Project id -> its settings of all 33 modules."""
+
+    async def batch(self, ids: list) -> list:
+        return await load_modules_by_project(ids, session=self.context.session)
+
 
 ModuleAccess = strawberry.enum(Access, name="ModuleAccess", description="read, write or all")
 

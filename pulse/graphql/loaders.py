@@ -1,5 +1,5 @@
 """Per-request dataloaders in saleor's style: a loader class caches itself on the request's
-context under its key (`KeysByProject.of(info.context).load(project_id)`), so a module adds a
+context under its key (`KeysByProject.of(info.context).load(project_id)`, pulse.admin.types), so a module adds a
 loader by writing a class next to its types, and no central list grows with each module.
 
 Every batch a loader runs is tracked on the context while it runs: the context closes its read
@@ -13,8 +13,6 @@ from abc import abstractmethod
 from typing import TYPE_CHECKING, Any, Self
 
 from aiodataloader import DataLoader
-
-from pulse.admin.loaders import load_keys_by_project, load_modules_by_project
 
 if TYPE_CHECKING:
     from pulse.graphql.context import Context
@@ -56,13 +54,3 @@ class ProjectAccessLoader(Loader):
 
     async def batch(self, ids: list) -> list:
         return await self.context.runtime.access.load_projects(ids)
-
-
-class KeysByProject(Loader):
-    async def batch(self, ids: list) -> list:
-        return await load_keys_by_project(ids, session=self.context.session, redis=self.context.runtime.redis)
-
-
-class ModulesByProject(Loader):
-    async def batch(self, ids: list) -> list:
-        return await load_modules_by_project(ids, session=self.context.session)

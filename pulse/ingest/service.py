@@ -158,7 +158,7 @@ class Ingestor:
                     try:
                         salt = await self.salts.today(now)
                     except (RedisError, OSError) as exc:
-                        raise errors.Unavailable("Service temporarily unavailable: Redis is unreachable.") from exc
+                        raise errors.RedisUnavailable() from exc
                     anonymous_id = visitor_hash(salt, project.project_id, client.ip, client.user_agent)
                 visitor_id = anonymous_id
             utm = extract_utm(item.utm, item.url)
