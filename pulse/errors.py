@@ -8,6 +8,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from pulse.limits import MAX_BODY_BYTES
+
 MISSING_KEY = "Missing API key. Provide it via X-Pulse-Key header or ?key= query parameter."
 INVALID_KEY = "Invalid API key."
 EXPIRED_KEY = "API key has expired."
@@ -43,6 +45,17 @@ class NotFound(ApiError):
 
 class PayloadTooLarge(ApiError):
     status, code = 413, "PAYLOAD_TOO_LARGE"
+
+
+BODY_TOO_LARGE = f"Request body exceeds {MAX_BODY_BYTES} bytes."
+
+
+class BodyTooLarge(PayloadTooLarge):
+    """A request body over MAX_BODY_BYTES, on every route (pulse.web.bodylimit) and for a body
+    handed to the collect parser directly."""
+
+    def __init__(self) -> None:
+        super().__init__(BODY_TOO_LARGE)
 
 
 class RateLimited(ApiError):

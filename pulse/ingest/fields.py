@@ -97,6 +97,18 @@ def opt_str(d: dict[str, Any], key: str, cap: int) -> str | None:
     return None if v is None else string(v, key, cap)
 
 
+def req_list(d: dict[str, Any], key: str, most: int, noun: str) -> list:
+    """A required list of 1 to `most` items (`noun` names them in the error)."""
+    v = d.get(key)
+    if v is None:
+        raise missing(key)
+    if type(v) is not list:
+        raise must(key, "a list")
+    if not 1 <= len(v) <= most:
+        raise must(key, f"a list of 1 to {most} {noun}")
+    return v
+
+
 def number(v: Any, key: str, lo: float, hi: float) -> int | float:
     t = type(v)
     if t is not float and t is not int:

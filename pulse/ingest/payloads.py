@@ -68,7 +68,7 @@ from typing import Any, Final
 
 import msgspec
 
-from pulse.errors import BadRequest, PayloadTooLarge
+from pulse.errors import BadRequest, BodyTooLarge, PayloadTooLarge
 from pulse.ingest import records
 from pulse.ingest.fields import Invalid, ident, key_bytes, missing, must, split_url, string
 from pulse.limits import (
@@ -387,7 +387,7 @@ def parse_collect(body: bytes, *, now: datetime) -> Parsed:
     come back as ItemError in their place, so `items` lines up with the batch.
     """
     if len(body) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"Request body too large: at most {MAX_BODY_BYTES} bytes (1 MiB) per request.")
+        raise BodyTooLarge()  # what pulse.web.bodylimit answers on HTTP, for a body handed over directly
     if not body or body.isspace():
         raise BadRequest(_PREFIX + "the body is empty; expected a JSON object or array.")
     try:

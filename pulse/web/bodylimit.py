@@ -11,18 +11,10 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pulse.errors import PayloadTooLarge, error_response
+from pulse.errors import BODY_TOO_LARGE, BodyTooLarge, error_response
 from pulse.limits import MAX_BODY_BYTES
 
-MESSAGE = f"Request body exceeds {MAX_BODY_BYTES} bytes."
 OVERSIZED = 10**18  # what a Content-Length of more than 18 digits counts as
-
-
-class BodyTooLarge(PayloadTooLarge):
-    """Raised from `receive()` when the body passes the limit."""
-
-    def __init__(self) -> None:
-        super().__init__(MESSAGE)
 
 
 def declared_length(scope: Scope) -> int | None:
@@ -44,7 +36,7 @@ class BodyLimit:
             return
         declared = declared_length(scope)
         if declared is not None and declared > self.limit:
-            await error_response(413, MESSAGE)(scope, receive, send)
+            await error_response(413, BODY_TOO_LARGE)(scope, receive, send)
             return
 
         received = 0
@@ -76,4 +68,4 @@ class BodyLimit:
             if not passed:
                 raise
         if passed and not started:
-            await error_response(413, MESSAGE)(scope, receive, send)
+            await error_response(413, BODY_TOO_LARGE)(scope, receive, send)

@@ -640,7 +640,7 @@ def test_body_size_limit() -> None:
     with pytest.raises(PayloadTooLarge) as info:
         parse_collect(at_limit + b" ", now=NOW)
     assert info.value.status == 413
-    assert info.value.message == "Request body too large: at most 1048576 bytes (1 MiB) per request."
+    assert info.value.message == "Request body exceeds 1048576 bytes."
 
 
 # --------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from uuid import UUID
 
 import msgspec
 
-from pulse.ingest.fields import boolean, bounded, encode, ident, integer, missing, must, number
+from pulse.ingest.fields import boolean, bounded, encode, ident, integer, missing, must, number, req_list
 from pulse.ingest.records import Record
 from pulse.ingest.sinks import Copy, json_text
 from pulse.limits import MAX_REPLAY_DEPTH
@@ -41,13 +41,7 @@ def parse_replay(d: dict[str, Any]) -> ReplayData:
     if rid is None:
         sid = d.get("session_id")
         rid = None if sid is None else ident(sid, "session_id")
-    events = d.get("events")
-    if events is None:
-        raise missing("events")
-    if type(events) is not list:
-        raise must("events", "a list")
-    if not 1 <= len(events) <= MAX_REPLAY_EVENTS:
-        raise must("events", f"a list of 1 to {MAX_REPLAY_EVENTS} events")
+    events = req_list(d, "events", MAX_REPLAY_EVENTS, "events")
     for i, e in enumerate(events):
         if type(e) is not dict:
             raise must(f"events[{i}]", "an object")

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 import msgspec
 
-from pulse.ingest.fields import SAFE_INT, Invalid, boolean, ident, missing, must, req_str
+from pulse.ingest.fields import SAFE_INT, Invalid, boolean, ident, missing, must, req_list, req_str
 from pulse.ingest.sinks import Copy, json_text
 from pulse.modules.module import Payload
 
@@ -56,13 +56,7 @@ def parse_survey_response(d: dict[str, Any]) -> SurveyResponseData:
         sid = str(uuid.UUID(sid))
     except ValueError:
         raise must("survey_id", "a UUID") from None
-    answers = d.get("answers")
-    if answers is None:
-        raise missing("answers")
-    if type(answers) is not list:
-        raise must("answers", "a list")
-    if not 1 <= len(answers) <= MAX_SURVEY_ANSWERS:
-        raise must("answers", f"a list of 1 to {MAX_SURVEY_ANSWERS} answers")
+    answers = req_list(d, "answers", MAX_SURVEY_ANSWERS, "answers")
     out: list[SurveyAnswer] = []
     seen: set[str] = set()
     for i, a in enumerate(answers):
