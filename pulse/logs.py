@@ -45,7 +45,9 @@ def configure_logging(level: str = "info", stream: TextIO | None = None) -> None
     root.setLevel(level.upper())
     # uvicorn's own access log (which would show query strings) is replaced by pulse.access (JSON,
     # with the path, route and duration; never the query string). `pulse serve` turns it off too.
+    # Their level follows the root's (uvicorn.Config sets its own, which would hide their lines).
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+        logging.getLogger(name).setLevel(logging.NOTSET)
     logging.getLogger("uvicorn.access").disabled = True

@@ -13,7 +13,6 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,7 @@ from sqlalchemy.engine import make_url
 
 from pulse.config import Settings
 from pulse.migrate import upgrade
-
-ADMIN_TOKEN = "test-admin-token-" + "x" * 16
+from tests.helpers import ADMIN_TOKEN, make_app
 
 
 def _server_urls(tmp_root: Path) -> tuple[str, str, Any]:
@@ -107,20 +105,6 @@ def settings(servers, request) -> Any:
     _psql(servers["database_url"], f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    """Start an app (its lifespan) and yield a client that calls it in-process."""
-    async with LifespanManager(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pulse.test") as c:
-            yield c
-
-
-def make_app(settings: Settings, **overrides: Any) -> Any:
-    from pulse.app import create_app
-
-    return create_app(settings.model_copy(update=overrides) if overrides else settings)
-
-
 @pytest_asyncio.fixture(scope="module")
 async def app(settings) -> AsyncIterator[Any]:
     application = make_app(settings)
@@ -132,58 +116,3 @@ async def app(settings) -> AsyncIterator[Any]:
 async def client(app) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pulse.test") as c:
         yield c
-
-
-ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-
-
-def key_header(key: str) -> dict[str, str]:
-    return {"X-Pulse-Key": key}
-
-
-async def create_project(client: httpx.AsyncClient, name: str = "Acme", domain: str = "acme.test") -> dict:
-    response = await client.post("/api/admin/projects", json={"name": name, "domain": domain}, headers=ADMIN)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def create_key(client: httpx.AsyncClient, project_id: str, *scopes: str, **fields: Any) -> dict:
-    body = {"name": fields.pop("name", "-".join(scopes) or "key"), "scopes": list(scopes), **fields}
-    response = await client.post(f"/api/admin/projects/{project_id}/keys", json=body, headers=ADMIN)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def gql(client: httpx.AsyncClient, query: str, variables: dict | None = None,
-              headers: dict | None = None, path: str = "/graphql") -> dict:
-    response = await client.post(path, json={"query": query, "variables": variables or {}},
-                                 headers=headers or {})
-    body = response.json()
-    if response.status_code != 200:  # a refused operation answers its refusal's status, and no data
-        assert body["data"] is None and response.status_code == body["errors"][0]["extensions"]["status"], body
-    return body
-
-
-@asynccontextmanager
-async def sql_statements(app: Any) -> AsyncIterator[list[str]]:
-    """Every statement the app runs on PostgreSQL inside the block."""
-    from sqlalchemy import event
-
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args) -> None:
-        statements.append(statement)
-
-    engine = app.state.runtime.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
-def gql_error(result: dict) -> tuple[str, str]:
-    """The first error's message and code."""
-    assert result.get("errors"), result
-    error = result["errors"][0]
-    return error["message"], error.get("extensions", {}).get("code")

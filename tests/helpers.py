@@ -1,9 +1,10 @@
 """Helpers shared by test modules (fixtures live in the conftest files): import them from here,
-never from another test module."""
+never from another test module or a conftest."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -11,8 +12,23 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import httpx
+from asgi_lifespan import LifespanManager
+from sqlalchemy import text
+
+from pulse.config import Settings
+from pulse.ingest.writer import ShardWriter
 
 ROOT = Path(__file__).resolve().parent.parent
+ADMIN_TOKEN = "test-admin-token-" + "x" * 16
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+          "Chrome/120.0.0.0 Safari/537.36")
+IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+          "Version/17.1 Mobile/15E148 Safari/604.1")
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 
 
 def pulse(*args: str, env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:
@@ -78,3 +94,104 @@ async def local_server(answer: Callable[[str], tuple[int, dict[str, str], bytes]
     finally:
         listener.close()
         await listener.wait_closed()
+
+
+@asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """Start an app (its lifespan) and yield a client that calls it in-process."""
+    async with LifespanManager(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pulse.test") as c:
+            yield c
+
+
+def make_app(settings: Settings, **overrides: Any) -> Any:
+    from pulse.app import create_app
+
+    return create_app(settings.model_copy(update=overrides) if overrides else settings)
+
+
+def key_header(key: str) -> dict[str, str]:
+    return {"X-Pulse-Key": key}
+
+
+async def create_project(client: httpx.AsyncClient, name: str = "Acme", domain: str = "acme.test") -> dict:
+    response = await client.post("/api/admin/projects", json={"name": name, "domain": domain}, headers=ADMIN)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def create_key(client: httpx.AsyncClient, project_id: str, *scopes: str, **fields: Any) -> dict:
+    body = {"name": fields.pop("name", "-".join(scopes) or "key"), "scopes": list(scopes), **fields}
+    response = await client.post(f"/api/admin/projects/{project_id}/keys", json=body, headers=ADMIN)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def gql(client: httpx.AsyncClient, query: str, variables: dict | None = None,
+              headers: dict | None = None, path: str = "/graphql") -> dict:
+    response = await client.post(path, json={"query": query, "variables": variables or {}},
+                                 headers=headers or {})
+    body = response.json()
+    if response.status_code != 200:  # a refused operation answers its refusal's status, and no data
+        assert body["data"] is None and response.status_code == body["errors"][0]["extensions"]["status"], body
+    return body
+
+
+@asynccontextmanager
+async def sql_statements(app: Any) -> AsyncIterator[list[str]]:
+    """Every statement the app runs on PostgreSQL inside the block."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    engine = app.state.runtime.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def gql_error(result: dict) -> tuple[str, str]:
+    """The first error's message and code."""
+    assert result.get("errors"), result
+    error = result["errors"][0]
+    return error["message"], error.get("extensions", {}).get("code")
+
+
+async def drain(app: Any, consumer: str = "test-writer") -> int:
+    """Write everything in the ingest stream, as the worker would; return entries written."""
+    runtime = app.state.runtime
+    total = 0
+    for shard in range(runtime.settings.ingest_shards):
+        writer = ShardWriter(runtime, shard, consumer)
+        assert await writer.hold_lease(), f"shard {shard} is leased by someone else"
+        try:
+            while written := await writer.step(block_ms=1):
+                total += written
+        finally:
+            await writer.release()
+    return total
+
+
+async def rows(app: Any, sql: str, **params: Any) -> list[dict]:
+    async with app.state.runtime.engine.connect() as conn:
+        return [dict(r) for r in (await conn.execute(text(sql), params)).mappings()]
+
+
+def error_envelope(status: int, content: bytes, content_type: str) -> str | None:
+    """What is wrong with an error response's body, or None when it is `{"error": "<string>"}`."""
+    if status < 400:
+        return None
+    if "json" not in content_type:
+        return f"an error answered with Content-Type {content_type!r}, not JSON: {content[:200]!r}"
+    try:
+        body = json.loads(content)
+    except ValueError:
+        return f"an error body that is not JSON: {content[:200]!r}"
+    if not (isinstance(body, dict) and isinstance(body.get("error"), str)):
+        return f'an error body that is not {{"error": "<string>"}}: {content[:300]!r}'
+    return None

@@ -23,7 +23,7 @@ from pulse.deps import INVALID_METRICS_TOKEN, MISSING_METRICS_TOKEN, requires
 from pulse.graphql.context import get_context
 from pulse.graphql.permissions import allow
 from pulse.logs import configure_logging
-from tests.conftest import ADMIN, create_key, create_project, gql, gql_error, key_header, make_app, serving
+from tests.helpers import ADMIN, create_key, create_project, gql, gql_error, key_header, make_app, serving
 
 probe = APIRouter()
 FUNNELS = need("funnels", "query")

@@ -13,7 +13,7 @@ import httpx
 
 from pulse import access, auth
 from pulse.limits import AUTH_FAILURE_BURST, AUTH_FAILURE_INTERVAL
-from tests.conftest import ADMIN, ADMIN_TOKEN, create_key, create_project, key_header, make_app, serving, sql_statements
+from tests.helpers import ADMIN, ADMIN_TOKEN, create_key, create_project, key_header, make_app, serving, sql_statements
 
 THROTTLED = "Too many failed authentications from this address. Retry after 2 seconds."
 

@@ -6,8 +6,7 @@ import pytest
 
 from pulse.limits import MAX_BODY_BYTES
 from pulse.web.bodylimit import BodyLimit
-from tests.conftest import ADMIN, create_key, create_project, gql, key_header
-from tests.ingest.conftest import drain
+from tests.helpers import ADMIN, create_key, create_project, drain, gql, key_header
 
 TOO_LARGE = {"error": "Request body exceeds 1048576 bytes."}
 CHUNK = 64 * 1024

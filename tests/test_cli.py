@@ -99,7 +99,7 @@ async def test_created_keys_have_the_scopes_named(settings, client):
     query = await client.post("/graphql", json={"query": "{ project { id name } }"},
                               headers={"X-Pulse-Key": lines["query_key"]})
     assert query.json()["data"]["project"] == {"id": lines["project_id"], "name": "Scoped"}
-    from tests.conftest import ADMIN
+    from tests.helpers import ADMIN
 
     keys = (await client.get(f"/api/admin/projects/{lines['project_id']}/keys", headers=ADMIN)).json()["data"]
     assert sorted(k["scopes"][0] for k in keys) == ["ingest", "query"]

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from pulse.config import Settings
-from tests.conftest import ADMIN_TOKEN
+from tests.helpers import ADMIN_TOKEN
 
 LONG_TOKEN = "t" * 32
 

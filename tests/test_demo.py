@@ -14,9 +14,7 @@ from pulse.demo import DEMO_DOMAIN, DemoGenerator, run_demo
 from pulse.errors import NotFound
 from pulse.ingest.referrers import classify_referrer
 from pulse.ingest.sessionize import TIMEOUT
-from tests.conftest import create_project
-from tests.helpers import clean_env, pulse
-from tests.ingest.conftest import rows
+from tests.helpers import clean_env, create_project, pulse, rows
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 EVENT_NAMES = {"signup", "add_to_cart", "purchase", "newsletter_subscribe"}

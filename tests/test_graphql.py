@@ -10,7 +10,7 @@ from graphql import get_introspection_query
 from pulse.errors import INVALID_KEY, MISSING_ADMIN_TOKEN, MISSING_KEY
 from pulse.graphql.schema import export_sdl
 from pulse.web import session
-from tests.conftest import (
+from tests.helpers import (
     ADMIN,
     create_key,
     create_project,

@@ -16,8 +16,7 @@ from sqlalchemy import text
 from pulse import errors
 from pulse.graphql.cost import REPORT_COST
 from pulse.worker import NO_STATEMENT_TIMEOUT
-from tests.conftest import ADMIN, create_key, create_project, gql, gql_error, key_header, make_app, serving
-from tests.ingest.conftest import drain
+from tests.helpers import ADMIN, create_key, create_project, drain, gql, gql_error, key_header, make_app, serving
 
 OVERVIEW_JS = Path(__file__).resolve().parent.parent / "pulse/web/dashboard/src/views/overview.js"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import ADMIN, make_app, serving
+from tests.helpers import ADMIN, make_app, serving
 
 
 async def test_healthz(client):

@@ -9,8 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest_asyncio
 
-from tests.conftest import ADMIN, create_key, create_project, key_header, make_app, serving
-from tests.ingest.conftest import CHROME
+from tests.helpers import ADMIN, CHROME, create_key, create_project, key_header, make_app, serving
 
 LIMIT = 5
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest_asyncio
 
-from tests.conftest import ADMIN, create_key, create_project, gql, gql_error, key_header, make_app, serving
+from tests.helpers import ADMIN, create_key, create_project, gql, gql_error, key_header, make_app, serving
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from tests.conftest import ADMIN, create_key, create_project, gql, gql_error, key_header
+from tests.helpers import ADMIN, create_key, create_project, gql, gql_error, key_header
 
 KEY = re.compile(r"^pa_live_[A-Za-z0-9]{24}$")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pulse.modules.registry import MODULES
-from tests.conftest import ADMIN, create_project, gql, gql_error
+from tests.helpers import ADMIN, create_project, gql, gql_error
 
 
 async def modules_of(client, project_id: str) -> dict[str, dict]:

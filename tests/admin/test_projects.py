@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import ADMIN, create_key, create_project, gql, gql_error, key_header
+from tests.helpers import ADMIN, create_key, create_project, gql, gql_error, key_header
 
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 

@@ -13,8 +13,7 @@ import time
 import pytest_asyncio
 from sqlalchemy import text
 
-from tests.conftest import ADMIN, create_key, create_project, gql, gql_error, key_header, make_app, serving
-from tests.helpers import local_server
+from tests.helpers import ADMIN, create_key, create_project, gql, gql_error, key_header, local_server, make_app, serving
 
 ID = re.compile(r"^wh-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 HOOK = "https://hooks.slack.com/services/T00/B00/xxxxx"  # a public name: stored, never called here

@@ -16,7 +16,6 @@ coroutine to completion on that loop, which is idle while a synchronous test run
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -26,7 +25,7 @@ import pytest_asyncio
 from hypothesis import HealthCheck, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
-from tests.conftest import ADMIN, create_key, create_project
+from tests.helpers import ADMIN, create_key, create_project
 
 T = TypeVar("T")
 
@@ -79,18 +78,3 @@ async def project(client) -> dict[str, Any]:
     modules = await enable_all_modules(client, pid)
     keys = {scope: (await create_key(client, pid, scope))["key"] for scope in ("ingest", "query", "admin")}
     return {"id": pid, "keys": keys, "modules": modules}
-
-
-def error_envelope(status: int, content: bytes, content_type: str) -> str | None:
-    """What is wrong with an error response's body, or None when it is `{"error": "<string>"}`."""
-    if status < 400:
-        return None
-    if "json" not in content_type:
-        return f"an error answered with Content-Type {content_type!r}, not JSON: {content[:200]!r}"
-    try:
-        body = json.loads(content)
-    except ValueError:
-        return f"an error body that is not JSON: {content[:200]!r}"
-    if not (isinstance(body, dict) and isinstance(body.get("error"), str)):
-        return f'an error body that is not {{"error": "<string>"}}: {content[:300]!r}'
-    return None

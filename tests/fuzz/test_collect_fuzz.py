@@ -31,8 +31,7 @@ from hypothesis import strategies as st
 from pulse.ingest.buffer import dead_key, stream_key
 from pulse.ingest.payloads import payload_types
 from pulse.limits import MAX_FILTER_VALUE, MAX_FILTERS, MAX_HOSTNAME, MAX_ID_BYTES, MAX_KEY_BYTES
-from tests.fuzz.conftest import error_envelope
-from tests.ingest.conftest import CHROME, drain
+from tests.helpers import CHROME, drain, error_envelope
 
 
 def scaled(factor: int) -> int:

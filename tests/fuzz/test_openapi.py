@@ -32,8 +32,7 @@ import schemathesis
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from tests.conftest import ADMIN, create_project
-from tests.fuzz.conftest import error_envelope
+from tests.helpers import ADMIN, create_project, error_envelope
 
 BASE_URL = "http://pulse.test"
 _REQUEST_FIELDS = {"method", "url", "headers", "files", "data", "params", "auth", "cookies", "json"}

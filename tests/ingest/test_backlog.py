@@ -13,8 +13,7 @@ from pulse import errors
 from pulse.embedded import EmbeddedRedis
 from pulse.ingest.buffer import BACKLOGGED, IngestBuffer, bytes_key, stream_key
 from pulse.pipelining import Pipeliner
-from tests.conftest import make_app, serving
-from tests.ingest.conftest import drain
+from tests.helpers import drain, make_app, serving
 
 BIG_PATH = "/" + "p" * 1000  # an entry of a little over 1 KiB
 

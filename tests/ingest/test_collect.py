@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import ADMIN, create_key, key_header
-from tests.ingest.conftest import CHROME, GOOGLEBOT, IPHONE, drain, rows
+from tests.helpers import ADMIN, CHROME, GOOGLEBOT, IPHONE, create_key, drain, key_header, rows
 
 SURVEY = "c7f3e8a2-91b4-4d6e-b2f1-8a3c9d4e5f6a"
 
@@ -192,7 +191,7 @@ async def test_country_from_the_client_address(settings):
     import httpx
     from asgi_lifespan import LifespanManager
 
-    from tests.conftest import make_app
+    from tests.helpers import make_app
 
     app = make_app(settings)
     async with LifespanManager(app):

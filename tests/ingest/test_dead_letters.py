@@ -23,8 +23,7 @@ from pulse.ingest import deadletters, sinks
 from pulse.ingest.buffer import bytes_key, dead_key, stream_key
 from pulse.ingest.records import Entry, Record, encode_entry
 from pulse.ingest.writer import GROUP, ShardWriter, retryable
-from tests.conftest import create_key, create_project, key_header, make_app
-from tests.ingest.conftest import CHROME, drain, rows
+from tests.helpers import CHROME, create_key, create_project, drain, key_header, make_app, rows
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

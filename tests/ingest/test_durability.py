@@ -13,8 +13,7 @@ from pulse.ingest import writer as writer_module
 from pulse.ingest.buffer import stream_key
 from pulse.ingest.writer import GROUP, ShardWriter
 from pulse.runtime import Runtime
-from tests.conftest import make_app, serving
-from tests.ingest.conftest import drain, rows
+from tests.helpers import drain, make_app, rows, serving
 
 
 class PostgresProxy:
@@ -214,7 +213,7 @@ async def test_the_worker_makes_accepted_data_queryable_within_two_seconds(clien
 
 async def test_ingestion_goes_on_while_postgres_is_down(client, app, site, settings, monkeypatch):
     from pulse import access
-    from tests.conftest import create_key, key_header
+    from tests.helpers import create_key, key_header
 
     fresh_key = (await create_key(client, site["id"], "ingest"))["key"]
     proxy = PostgresProxy(settings.database_url)

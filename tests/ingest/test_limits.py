@@ -7,8 +7,7 @@ import random
 import pytest
 
 from pulse.limits import MAX_HOSTNAME, MAX_ID_BYTES, MAX_INT, MAX_KEY_BYTES, MAX_TRAIT_KEYS, MIN_INT
-from tests.conftest import ADMIN, create_key, create_project, key_header, make_app, serving
-from tests.ingest.conftest import CHROME, drain, rows
+from tests.helpers import ADMIN, CHROME, create_key, create_project, drain, key_header, make_app, rows, serving
 
 
 def cjk(n: int, seed: int = 1) -> str:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ADMIN, create_key, create_project, gql, gql_error, key_header
-from tests.ingest.conftest import CHROME, GOOGLEBOT, drain, rows
+from tests.helpers import ADMIN, CHROME, GOOGLEBOT, create_key, create_project, drain, gql, gql_error, key_header, rows
 
 DEFAULTS = {"anonymize_ip": True, "respect_dnt": True, "bot_filtering": True, "consent_required": False,
             "allowed_consent_modes": ["analytics"], "blocked_user_agents": []}

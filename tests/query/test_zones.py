@@ -10,8 +10,7 @@ from sqlalchemy import text
 
 from pulse.ingest.rollups import local_day
 from pulse.query.dates import DayRange, resolve
-from tests.conftest import create_key, create_project, key_header
-from tests.ingest.conftest import CHROME, drain
+from tests.helpers import CHROME, create_key, create_project, drain, key_header
 
 NOW = datetime(2024, 3, 10, 23, 30, tzinfo=UTC)
 

@@ -12,8 +12,7 @@ import pytest_asyncio
 
 from pulse.web import session
 from tests.browser import browser, live_server, poll  # noqa: F401
-from tests.conftest import ADMIN, create_key, create_project, key_header
-from tests.ingest.conftest import CHROME, IPHONE
+from tests.helpers import ADMIN, CHROME, IPHONE, create_key, create_project, key_header
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 US, GB, DE = "8.8.8.8", "212.58.244.22", "193.99.144.80"

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from pulse.web import session
 from pulse.web.dashboard import ADMIN_KEY, ENDED, EXPIRED, INGEST_ONLY, INVALID, NO_SECRET
 from tests.browser import poll
-from tests.conftest import ADMIN, create_key, create_project, gql, key_header, make_app, serving, sql_statements
+from tests.helpers import ADMIN, create_key, create_project, gql, key_header, make_app, serving, sql_statements
 
 SECRET = "test-cookie-secret"  # the `settings` fixture's PULSE_COOKIE_SECRET
 OVERVIEW_JS = Path(__file__).parents[2] / "pulse/web/dashboard/src/views/overview.js"

@@ -24,7 +24,7 @@ import pytest_asyncio
 from sqlalchemy.engine import make_url
 
 from tests.browser import browser, live_server, poll  # noqa: F401
-from tests.conftest import ADMIN, create_key, create_project
+from tests.helpers import ADMIN, create_key, create_project
 
 CHROME = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
           "Chrome/130.0.0.0 Safari/537.36")

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.browser import live_server, poll  # noqa: F401
-from tests.conftest import create_key, create_project
+from tests.helpers import create_key, create_project
 
 SDK = Path(__file__).resolve().parents[2] / "sdk"
 

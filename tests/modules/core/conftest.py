@@ -1,22 +1,12 @@
-"""A small known dataset for the core reports: three visitors, four sessions, two days."""
+"""The core reports' known dataset as a module-scoped fixture."""
 
 from __future__ import annotations
-
-from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest_asyncio
 
-from tests.conftest import ADMIN, create_key, key_header, make_app, serving
-from tests.ingest.conftest import CHROME, IPHONE, drain
-
-D1 = (datetime.now(UTC) - timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)
-D2 = D1 + timedelta(days=1)
-RANGE = {"start_at": D1.date().isoformat(), "end_at": D2.date().isoformat()}
-
-
-def at(day: datetime, hour: int, minute: int = 0) -> str:
-    return (day + timedelta(hours=hour, minutes=minute)).isoformat()
+from tests.helpers import ADMIN, CHROME, IPHONE, create_key, drain, key_header, make_app, serving
+from tests.modules.core.dataset import D1, D2, at
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -49,9 +39,3 @@ async def dataset(settings):
                 assert (await c.post("/api/collect", json=body, headers=headers)).status_code == 200
             await drain(app)
             yield {"project": project, "query": key_header(query), "client": c}
-
-
-async def rest(dataset, path: str, **params) -> dict:
-    response = await dataset["client"].get(path, params={**RANGE, **params}, headers=dataset["query"])
-    assert response.status_code == 200, response.text
-    return response.json()

@@ -7,8 +7,8 @@ import pytest
 from pulse.query import rollups
 from pulse.query.dates import DayRange
 from pulse.query.raw import compute
-from tests.conftest import gql
-from tests.modules.core.conftest import D1, D2, RANGE, rest
+from tests.helpers import gql
+from tests.modules.core.dataset import D1, D2, RANGE, rest
 
 DIMENSIONS = ["", "path", "hostname", "source", "channel", "utm_source", "country", "browser", "os", "device",
               "entry_path", "exit_path", "event"]

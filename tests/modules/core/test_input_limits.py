@@ -9,7 +9,7 @@ import base64
 import pytest
 
 from pulse.limits import MAX_FILTERS, MAX_OFFSET
-from tests.conftest import gql, gql_error
+from tests.helpers import gql, gql_error
 
 FAR_DATES = ["0001-01-01", "9999-12-31", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00",
              "1969-12-31", "9999-01-01"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ADMIN, create_key, gql, gql_error, key_header, sql_statements
-from tests.modules.core.conftest import D1, D2, RANGE, rest
+from tests.helpers import ADMIN, create_key, gql, gql_error, key_header, sql_statements
+from tests.modules.core.dataset import D1, D2, RANGE, rest
 
 
 async def test_stats_with_the_previous_period(dataset):

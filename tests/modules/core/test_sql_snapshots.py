@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import gql, sql_statements
-from tests.modules.core.conftest import RANGE
+from tests.helpers import gql, sql_statements
+from tests.modules.core.dataset import RANGE
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 DASHBOARD = """query($s: String, $e: String, $f: [FilterInput!]) { project {

@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest_asyncio
 
-from tests.conftest import ADMIN, create_key, gql, key_header
-from tests.ingest.conftest import CHROME, drain
+from tests.helpers import ADMIN, CHROME, create_key, drain, gql, key_header
 
 # Tokyo is UTC+9 all year: 14:30 UTC is 23:30 the same day there, 15:30 UTC is 00:30 the next.
 DAY = (datetime.now(UTC) - timedelta(days=5)).replace(hour=0, minute=0, second=0, microsecond=0)

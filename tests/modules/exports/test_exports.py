@@ -9,7 +9,7 @@ import pytest
 import pytest_asyncio
 
 from pulse.modules.exports import service
-from tests.conftest import ADMIN, create_key, key_header
+from tests.helpers import ADMIN, create_key, key_header
 from tests.modules.utm.dataset import D1, D2, RANGE, campaign_dataset, new_project
 
 TYPES = ("stats", "pages", "referrers", "events", "devices", "geo", "campaigns")

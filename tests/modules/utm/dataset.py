@@ -21,8 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.conftest import ADMIN, create_key, key_header, make_app, serving
-from tests.ingest.conftest import CHROME, drain
+from tests.helpers import ADMIN, CHROME, create_key, drain, key_header, make_app, serving
 
 D1 = (datetime.now(UTC) - timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)
 D2 = D1 + timedelta(days=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import pytest_asyncio
 
-from tests.conftest import ADMIN, create_key, gql, gql_error, key_header, sql_statements
+from tests.helpers import ADMIN, create_key, gql, gql_error, key_header, sql_statements
 from tests.modules.utm.dataset import D0, D1, D2, RANGE, campaign_dataset, new_project
 
 CAMPAIGNS = [
