@@ -16,7 +16,9 @@ counts against the client's address: beyond a burst, further failures get 429 (p
 A valid credential is never throttled.
 
 A dashboard session carries a `SessionKey` (the key's id, never the key): it is resolved through
-the same cache and checks as the key itself, and never holds the `admin` scope.
+the same cache and checks as the key itself, and never holds the `admin` scope. A dashboard admin
+session carries an `AdminSession`: it counts against the admin token's rate limit and acts as the
+token does, on the project the dashboard shows when it names one.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from pulse.auth import (
     KEY_FORMAT,
     KEY_PREFIX,
     SESSION_ENDED,
+    AdminSession,
     Caller,
     KeyRecord,
     ProjectAccess,
@@ -152,13 +155,16 @@ class AccessControl:
 
     # -- who is calling -----------------------------------------------------------------------
 
-    async def identify(self, *, key: str | SessionKey | None, bearer: str | None, platform: bool = False,
+    async def identify(self, *, key: str | SessionKey | AdminSession | None, bearer: str | None,
+                       platform: bool = False,
                        bucket: str = "query", client: str | None = None) -> Caller:
         """Resolve the credential and count the request against its rate limit: one Redis round
         trip. A key's caller carries its project; the admin token's carries none until `scoped`.
         `client` is the caller's address (`client_address`): failures are throttled per address."""
         if bearer and bearer.startswith(KEY_PREFIX) and key is None:
             key, bearer = bearer, None  # a key sent as a bearer token is still a key
+        if isinstance(key, AdminSession):
+            return await self._admin_session_caller(key)
         if key is not None:
             return await self._key_caller(key, bucket, client)
         if bearer is not None:
@@ -167,6 +173,19 @@ class AccessControl:
             await self._touch(f"pulse:admin:{self._admin_token_id}:rl", self.settings.rate_limit_admin)
             return Caller()
         raise errors.Unauthorized(errors.MISSING_ADMIN_TOKEN if platform else errors.MISSING_KEY)
+
+    async def _admin_session_caller(self, admin: AdminSession) -> Caller:
+        """The admin token's caller for a dashboard admin session (pulse.web.session checked it
+        against the current token), on the project the dashboard shows when it names one."""
+        if not self.settings.admin_token:
+            raise errors.Unauthorized(SESSION_ENDED)
+        await self._touch(f"pulse:admin:{self._admin_token_id}:rl", self.settings.rate_limit_admin)
+        if admin.project_id is None:
+            return Caller()
+        project = (await self.load_projects([admin.project_id]))[0]
+        if project is None:
+            raise errors.NotFound(f"Project '{admin.project_id}' not found.")
+        return Caller(project=project)
 
     def is_admin_token(self, value: str) -> bool:
         token = self.settings.admin_token

@@ -6,7 +6,9 @@ Order of checks (docs/architecture.md): credential valid and unexpired, scope, m
 enabled for the project, module inside the key's `allowed_modules`, access level.
 
 A dashboard session carries a `SessionKey` (the key's id, never the key): it is resolved through
-the same cache and checks as the key itself, and never holds the `admin` scope.
+the same cache and checks as the key itself, and never holds the `admin` scope. A dashboard admin
+session carries an `AdminSession` instead (pulse.web.session has checked that it was opened with
+the current admin token): it acts as the admin token does.
 """
 
 from __future__ import annotations
@@ -65,6 +67,15 @@ class SessionKey:
 
     key_id: UUID
     project_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class AdminSession:
+    """A dashboard admin session's credential: the admin token's powers, and the project the
+    dashboard shows (`X-Pulse-Project`, sent by the dashboard's own requests), if any. Only
+    pulse.web.session makes one, after checking the session was opened with the current token."""
+
+    project_id: UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,9 @@
 
 The HTML is served here and everything else comes from GraphQL: the shell carries only what the
 server knows from the session (the project, the modules the key may read, the origin for the
-tracking snippet). The front end lives in pulse/web/dashboard/ (src/ is bundled into assets/ by
+tracking snippet; for an admin session, that it is one and the projects it may switch between).
+The login form takes a query key or the admin token (PULSE_ADMIN_TOKEN): an admin session's
+rules are in pulse/web/session.py. The front end lives in pulse/web/dashboard/ (src/ is bundled into assets/ by
 `npm --prefix pulse/web/dashboard run build`, and the built files are checked in, so serving
 needs no Node).
 """
@@ -22,7 +24,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pulse import errors
 from pulse.access import TooManyFailures
-from pulse.auth import Caller, client_address, need
+from pulse.admin import service as admin_service
+from pulse.auth import KEY_PREFIX, AdminSession, Caller, client_address, need
 from pulse.deps import RuntimeDep
 from pulse.modules.registry import MODULES, Action
 from pulse.runtime import Runtime
@@ -53,7 +56,12 @@ ADMIN_KEY = ("That key has the admin scope, and a dashboard session may only rea
              "Log in with a key that has the query scope and not admin.")
 THROTTLED = "Too many failed attempts from your address. Wait a few seconds and try again."
 NO_SECRET = "The dashboard is not set up: the server needs PULSE_COOKIE_SECRET to sign sessions."
-ENDED = "Your session has ended (you logged out, it expired, or its key was revoked). Log in again."
+ENDED = ("Your session has ended (you logged out, it expired, its key was revoked, or the admin token "
+         "changed). Log in again.")
+INVALID_ADMIN = ("That admin token is not valid. The admin token is the server's PULSE_ADMIN_TOKEN; "
+                 "a project key starts with pa_live_.")
+NO_ADMIN_TOKEN = ("This server has no admin token (PULSE_ADMIN_TOKEN is not set), so only project keys "
+                  "with the query scope may log in.")
 
 
 @cache
@@ -93,14 +101,34 @@ def readable_modules(runtime: Runtime, caller: Caller) -> list[str]:
     return names
 
 
-def _app_page(request: Request, runtime: Runtime, caller: Caller) -> HTMLResponse:
+def _app_page(request: Request, runtime: Runtime, caller: Caller, *, admin: bool = False,
+              projects: list | None = None) -> HTMLResponse:
+    """The shell. For an admin session `caller` is the admin token's, on the current project if
+    there is one, and `projects` are those the switcher offers."""
     project = caller.project
-    boot = {"project": {"id": str(project.project_id), "domain": project.domain, "timezone": project.timezone},
-            "modules": readable_modules(runtime, caller), "origin": str(request.base_url).rstrip("/")}
+    boot = {"admin": admin,
+            "project": {"id": str(project.project_id), "domain": project.domain, "timezone": project.timezone}
+            if project else None,
+            "modules": readable_modules(runtime, caller) if project else [],
+            "origin": str(request.base_url).rstrip("/")}
+    if admin:
+        boot["projects"] = [{"id": str(p.id), "name": p.name, "domain": p.domain} for p in projects or []]
     # JSON inside <script>: escape "<" so no value can close the element.
     data = json.dumps(boot, separators=(",", ":")).replace("<", "\\u003c")
-    body = _template("app.html").substitute(version=version(), domain=html.escape(project.domain), boot=data)
+    title = project.domain if project else "Admin"
+    body = _template("app.html").substitute(version=version(), domain=html.escape(title), boot=data)
     return HTMLResponse(body, headers=HTML_HEADERS)
+
+
+async def _admin_page(request: Request, runtime: Runtime, caller: Caller) -> HTMLResponse:
+    """An admin session's shell, on the project `?project=` names (else the first one, if any)."""
+    async with runtime.read_session() as db:
+        projects = await admin_service.list_projects(session=db)
+    named = request.query_params.get("project")
+    current = next((p for p in projects if str(p.id) == named), projects[0] if projects else None)
+    if current is not None:
+        caller = await runtime.access.scoped(caller, current.id)
+    return _app_page(request, runtime, caller, admin=True, projects=projects)
 
 
 def _safe_query(raw: str) -> str:
@@ -111,8 +139,7 @@ def _safe_query(raw: str) -> str:
 
 def _same_origin(request: Request) -> bool:
     """Login and logout are plain form posts: refuse them from another site's page."""
-    origin = request.headers.get("origin")
-    return origin is None or origin == str(request.base_url).rstrip("/")
+    return session.same_origin(request)
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
@@ -125,6 +152,8 @@ async def dashboard(request: Request, runtime: RuntimeDep) -> Response:
     try:
         key = await session.session_key(request, runtime)
         caller = await runtime.access.identify(key=key, bearer=None, client=client_address(request.scope))
+        if isinstance(key, AdminSession):
+            return await _admin_page(request, runtime, caller)
         runtime.access.check(caller, need("core", "query"), Action.READ)
     except (errors.Unauthorized, errors.Forbidden):
         response = _login_page(ENDED, status=401, next_query=next_query)
@@ -146,7 +175,9 @@ async def login(request: Request, runtime: RuntimeDep) -> Response:
         return _login_page(NO_SECRET, status=503, next_query=next_query)
     key = form.get("key", "").strip()
     if not key:
-        return _login_page("Enter a query API key.", status=400, next_query=next_query)
+        return _login_page("Enter a query API key or the admin token.", status=400, next_query=next_query)
+    if not key.startswith(KEY_PREFIX):
+        return await _admin_login(request, runtime, key, next_query)
     try:
         caller = await runtime.access.identify(key=key, bearer=None, client=client_address(request.scope))
         if caller.key is None:  # identify() takes a key; this guards the invariant, not a user error
@@ -165,6 +196,23 @@ async def login(request: Request, runtime: RuntimeDep) -> Response:
         return _login_page(ADMIN_KEY, status=403, next_query=next_query)
     response = RedirectResponse("/dashboard" + next_query, status_code=303)
     await session.start(runtime, request, response, key_id=str(caller.key.id), project_id=str(caller.project_id))
+    return response
+
+
+async def _admin_login(request: Request, runtime: Runtime, token: str, next_query: str) -> Response:
+    """The admin token, checked as a bearer token is (a wrong one is a throttled failure); the
+    session opened holds neither the token nor anything it could be guessed from."""
+    try:
+        await runtime.access.identify(key=None, bearer=token, platform=True, client=client_address(request.scope))
+    except errors.RateLimited as exc:
+        return _login_page(THROTTLED if isinstance(exc, TooManyFailures) else exc.message, status=429,
+                           next_query=next_query, headers=exc.headers)
+    except errors.Unauthorized:
+        message = INVALID_ADMIN if runtime.settings.admin_token else NO_ADMIN_TOKEN
+        return _login_page(message, status=401, next_query=next_query)
+    # An admin lands in the admin area unless the link they followed names a view.
+    response = RedirectResponse("/dashboard" + (next_query or "?tab=admin"), status_code=303)
+    await session.start_admin(runtime, request, response)
     return response
 
 
