@@ -213,7 +213,7 @@ async def test_range_and_row_filters_update_every_widget_and_the_url(browser, si
     filtered = await shown(page)
     assert filtered == await expected(site, *filtered["range"], ["path:is:/pricing"])
     assert filtered["cards"]["pageviews"] == 2 and len(posts) == 2
-    assert parse_qs(urlparse(page.url).query) == {"range": ["7d"], "f": ["path:is:/pricing"]}
+    assert parse_qs(urlparse(page.url).query) == {"range": ["7d"], "filter": ["path:is:/pricing"]}
 
     # The URL is the view: reloading it (a bookmark, a shared link) shows the same numbers.
     await page.reload()
@@ -273,7 +273,7 @@ async def test_a_bad_key_is_explained(browser, site, which, message):  # noqa: F
 async def test_a_report_error_says_what_failed_and_offers_a_retry(browser, site):  # noqa: F811
     context, page = await log_in(browser, site, site["query"])
     await settled(page)
-    await page.goto(site["url"] + "/dashboard?f=path:matches:(")  # a filter the API refuses
+    await page.goto(site["url"] + "/dashboard?filter=path:matches:(")  # a filter the API refuses
     alert = page.locator("[role=alert]")
     await alert.wait_for()
     assert "Invalid filter" in await alert.text_content()

@@ -7,6 +7,23 @@ const css = (name) => getComputedStyle(document.documentElement).getPropertyValu
 // UTC and draw them in UTC, so the axis shows the project's clock whatever the browser's zone.
 const seconds = (label) => Date.parse(label.length === 10 ? `${label}T00:00:00Z` : `${label}:00Z`) / 1000;
 
+// The project's clock now, on the same scale: "2026-03-01T14:23" read as UTC.
+function localNow(timeZone, now = new Date()) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-CA', {
+    timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
+  }).formatToParts(now).map((p) => [p.type, p.value]));
+  return seconds(`${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`);
+}
+
+// The API answers every bucket of the range, those still to come too (as zeros, since nothing has
+// happened in them yet). A bucket that starts after now is drawn as nothing (null: uPlot draws no
+// line there and its legend no value), so a range that includes today does not seem to crash to zero;
+// the bucket under way (this hour, today) is drawn as it stands.
+export function values(points, metric, timeZone, now = new Date()) {
+  const cut = localNow(timeZone, now);
+  return points.map((p) => (seconds(p.date) > cut ? null : p[metric]));
+}
+
 export function createChart(el) {
   let plot = null;
   let last = null;
@@ -17,10 +34,10 @@ export function createChart(el) {
   });
   resize.observe(el);
 
-  function draw(points, metric, label) {
-    last = [points, metric, label];
+  function draw(points, metric, label, timeZone = 'UTC') {
+    last = [points, metric, label, timeZone];
     plot?.destroy();
-    const data = [points.map((p) => seconds(p.date)), points.map((p) => p[metric])];
+    const data = [points.map((p) => seconds(p.date)), values(points, metric, timeZone)];
     const accent = css('--accent');
     const grid = { stroke: css('--grid'), width: 1 };
     const axis = { stroke: css('--muted'), grid, ticks: grid, font: '12px system-ui, sans-serif' };

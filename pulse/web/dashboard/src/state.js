@@ -9,7 +9,11 @@ export const METRICS = ['visitors', 'pageviews', 'sessions'];
 export const MAX_HOURLY_DAYS = 31; // the server's limit for hourly series
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-// A filter is `dimension:operator:value`, exactly as the REST API's `filter` parameter takes it.
+// A filter is `dimension:operator:value`, exactly as the REST API's `filter` parameter takes it,
+// and the URL carries it the same way (`filter=`, once per filter), so a dashboard URL's query
+// works on a REST call as it stands.
+export const FILTER = 'filter';
+const LEGACY_FILTER = 'f'; // what older dashboard links say; read, then rewritten to `filter=`
 export function parseFilter(text) {
   const [dimension, operator, ...rest] = text.split(':');
   if (!dimension || !operator || !rest.length) return null;
@@ -17,8 +21,11 @@ export function parseFilter(text) {
 }
 export const filterText = (f) => `${f.dimension}:${f.operator}:${f.value}`;
 
+// The state a query string names. Reading the page's own address also rewrites an old link's
+// `f=` to `filter=` in place (no new history entry), so what is copied from it is the new form.
 export function read(search = location.search) {
   const p = new URLSearchParams(search);
+  const legacy = p.has(LEGACY_FILTER);
   const range = RANGES.some(([id]) => id === p.get('range')) ? p.get('range') : '30d';
   const state = {
     tab: p.get('tab') || 'overview',
@@ -27,9 +34,10 @@ export function read(search = location.search) {
     to: DAY.test(p.get('to') || '') ? p.get('to') : null,
     interval: INTERVALS.includes(p.get('interval')) ? p.get('interval') : null,
     metric: METRICS.includes(p.get('metric')) ? p.get('metric') : 'visitors',
-    filters: p.getAll('f').map(parseFilter).filter(Boolean),
+    filters: [...p.getAll(FILTER), ...p.getAll(LEGACY_FILTER)].map(parseFilter).filter(Boolean),
   };
   if (range === 'custom' && !(state.from && state.to)) state.range = '30d';
+  if (legacy && search === location.search) history.replaceState(history.state, '', write(state));
   return state;
 }
 
@@ -40,7 +48,7 @@ export function write(state) {
   if (state.range === 'custom') { p.set('from', state.from); p.set('to', state.to); }
   if (state.interval) p.set('interval', state.interval);
   if (state.metric !== 'visitors') p.set('metric', state.metric);
-  for (const f of state.filters) p.append('f', filterText(f));
+  for (const f of state.filters) p.append(FILTER, filterText(f));
   const query = p.toString();
   return query ? `?${query}` : location.pathname;
 }

@@ -61,8 +61,9 @@ const CARDS = [
   { key: 'visitors', label: 'Visitors', format: fmt.count, chart: true },
   { key: 'pageviews', label: 'Pageviews', format: fmt.count, chart: true },
   { key: 'sessions', label: 'Sessions', format: fmt.count, chart: true },
-  { key: 'bounceRate', label: 'Bounce rate', format: fmt.percent, lowerIsBetter: true },
-  { key: 'avgDuration', label: 'Avg. duration', format: fmt.duration },
+  // A rate changes in percentage points; a rate or a duration has a value only where there were sessions.
+  { key: 'bounceRate', label: 'Bounce rate', format: fmt.percent, lowerIsBetter: true, points: true, per: 'sessions' },
+  { key: 'avgDuration', label: 'Avg. duration', format: fmt.duration, per: 'sessions' },
   { key: 'events', label: 'Events', format: fmt.count },
 ];
 
@@ -227,7 +228,7 @@ function mount(root, first) {
   }
 
   function renderAll(span, interval) {
-    const { state } = ctx;
+    const { state, boot } = ctx;
     showLive(data.realtime.activeVisitors);
     renderCards();
     const metric = CARDS.find((c) => c.key === state.metric);
@@ -238,7 +239,7 @@ function mount(root, first) {
       clear(grid, setup());
       return;
     }
-    chart.draw(data.timeseries, state.metric, metric.label);
+    chart.draw(data.timeseries, state.metric, metric.label, boot.project.timezone);
     clear(grid, ...panels.map((panel) => renderPanel(panel, span)));
   }
 
@@ -247,12 +248,11 @@ function mount(root, first) {
     const focused = cards.contains(document.activeElement) ? document.activeElement.dataset.metric : null;
     clear(cards, ...CARDS.map((card) => {
       const value = current[card.key];
-      const delta = fmt.change(value, previous[card.key]);
-      const better = delta !== null && delta !== 0 && (delta > 0) !== Boolean(card.lowerIsBetter);
-      const trend = delta === null ? h('span', { class: 'delta muted' }, 'no earlier data')
-        : h('span', { class: `delta ${delta === 0 ? 'muted' : better ? 'up' : 'down'}`,
-          title: `Previous period: ${card.format(previous[card.key])}` },
-        `${delta > 0 ? '↑' : delta < 0 ? '↓' : ''} ${Math.abs(Math.round(delta))}%`);
+      const delta = fmt.change(value, previous[card.key], card.per
+        ? { points: card.points, before: previous[card.per] > 0, now: current[card.per] > 0 } : {});
+      const better = (delta.direction > 0) !== Boolean(card.lowerIsBetter);
+      const trend = h('span', { class: `delta ${delta.direction === 0 ? 'muted' : better ? 'up' : 'down'}`,
+        title: delta.title || `Previous period: ${card.format(previous[card.key])}` }, delta.text);
       const body = [h('span', { class: 'card-label' }, card.label),
         h('strong', { class: 'card-value', dataset: { value: String(value) } }, card.format(value)), trend];
       // The chartable cards double as the chart's metric switcher.
@@ -326,14 +326,15 @@ function mount(root, first) {
   function renderChips() {
     const { filters } = ctx.state;
     chips.hidden = !filters.length;
-    clear(chips, ...filters.map((f, i) => h('button', {
+    // Every child is a node: replaceChildren() would write a null as the text "null".
+    clear(chips, ...[...filters.map((f, i) => h('button', {
       type: 'button', class: 'chip', 'aria-label': `Remove filter: ${DIMENSIONS[f.dimension] || f.dimension} ${OPERATORS[f.operator] || f.operator} ${f.value}`,
       dataset: { filter: url.filterText(f) },
       onclick: () => { ctx.navigate({ filters: filters.filter((_, j) => j !== i) }); (chips.querySelector('button') || rangeSelect).focus(); },
     }, h('span', { class: 'muted' }, `${DIMENSIONS[f.dimension] || f.dimension} ${OPERATORS[f.operator] || f.operator}`),
     f.dimension === 'country' ? fmt.country(f.value) : f.value, h('span', { 'aria-hidden': 'true', class: 'x' }, '×'))),
     filters.length > 1 ? h('button', { type: 'button', class: 'quiet', onclick: () => ctx.navigate({ filters: [] }) },
-      'Clear all') : null);
+      'Clear all') : null].filter(Boolean));
   }
 
   // -- realtime ---------------------------------------------------------------------------------
