@@ -9,7 +9,7 @@ LOCK := requirements.lock
 
 .PHONY: install lock run test schema chromium
 
-# Front-end packages (the SDK and tracking script; the dashboard): their node_modules, from the lock files.
+# Front-end packages (the SDK and tracking script; the dashboard; GraphiQL and the REST docs): their node_modules, from the lock files.
 sdk/node_modules/.installed: sdk/package-lock.json
 	npm --prefix sdk ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -18,7 +18,11 @@ pulse/web/dashboard/node_modules/.installed: pulse/web/dashboard/package-lock.js
 	npm --prefix pulse/web/dashboard ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-NODE := sdk/node_modules/.installed pulse/web/dashboard/node_modules/.installed
+pulse/web/ide/node_modules/.installed: pulse/web/ide/package-lock.json
+	npm --prefix pulse/web/ide ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+NODE := sdk/node_modules/.installed pulse/web/dashboard/node_modules/.installed pulse/web/ide/node_modules/.installed
 
 # The browser tests drive Debian's Chromium (PULSE_CHROMIUM overrides its path).
 chromium:
