@@ -19,6 +19,8 @@ identity_profiles = Table(
     Column("last_seen_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("project_id", "visitor_id"),
     Index("ix_identity_profiles_project_id_user_id", "project_id", "user_id"),
+    # The profile list, newest first (migration 0004).
+    Index("ix_identity_profiles_project_id_last_seen_at", "project_id", "last_seen_at"),
 )
 identity_aliases = Table(
     "identity_aliases", metadata,
@@ -27,6 +29,8 @@ identity_aliases = Table(
     Column("visitor_id", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("project_id", "user_id", "visitor_id"),
+    # A visitor's users (the identity graph walks aliases both ways; migration 0004).
+    Index("ix_identity_aliases_project_id_visitor_id", "project_id", "visitor_id"),
 )
 identity_accounts = Table(
     "identity_accounts", metadata,
@@ -36,6 +40,7 @@ identity_accounts = Table(
     Column("first_seen_at", DateTime(timezone=True), nullable=False),
     Column("last_seen_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("project_id", "account_id"),
+    Index("ix_identity_accounts_project_id_last_seen_at", "project_id", "last_seen_at"),
 )
 account_members = Table(
     "account_members", metadata,
@@ -46,6 +51,8 @@ account_members = Table(
     Column("role", Text),
     Column("last_seen_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("project_id", "account_id", "visitor_id"),
+    # A visitor's accounts (profiles and the identity graph; migration 0004).
+    Index("ix_account_members_project_id_visitor_id", "project_id", "visitor_id"),
 )
 
 TABLES = (identity_profiles, identity_aliases, identity_accounts, account_members)
