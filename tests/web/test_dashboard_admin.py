@@ -349,7 +349,7 @@ async def test_an_admin_creates_a_project_and_sees_its_first_pageview_arrive(bro
     snippet = await page.text_content("#snippet code")
     assert f'data-key="{value}"' in snippet and f'src="{live.url}/api/script.js"' in snippet
     waiting = page.locator("#first-pageview")
-    assert await waiting.get_attribute("data-state") == "waiting"
+    await page.wait_for_selector("#first-pageview[data-state='waiting']")
     await shot("snippet-waiting")
 
     # The first pageview, as a browser would send it, written as the worker would.

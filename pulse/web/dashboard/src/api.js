@@ -1,6 +1,11 @@
 // GraphQL over POST with a JSON body: the session cookie goes along (same origin), and only a
 // JSON POST is accepted with it, which is what keeps other sites from using it (see session.py).
 
+// An admin session reads every project: the dashboard names the one it shows in a header (a key
+// session's project is its key's, and the server ignores the header there).
+let project = null;
+export function useProject(id) { project = id; }
+
 export class ApiError extends Error {
   constructor(message, code) { super(message); this.code = code; }
 }
@@ -10,7 +15,8 @@ export async function gql(query, variables = {}, { signal } = {}) {
   try {
     response = await fetch('/graphql', {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json',
+        ...(project ? { 'X-Pulse-Project': project } : {}) },
       body: JSON.stringify({ query, variables }),
       credentials: 'same-origin',
       signal,

@@ -9,4 +9,5 @@ import views from 'pulse:views';
 
 export const VIEWS = [...views].sort((a, b) => (a.order ?? 100) - (b.order ?? 100) || a.label.localeCompare(b.label));
 
-export const visible = (modules) => VIEWS.filter((view) => modules.includes(view.module));
+export const visible = (modules, admin = false) => VIEWS.filter(
+  (view) => (view.admin ? admin : modules.includes(view.module)));
