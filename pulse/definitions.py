@@ -139,6 +139,16 @@ def _window(limit: Annotated[int, Query(ge=1, le=MAX_FIRST, description="Items p
 Paging = Annotated[Window, Depends(_window)]
 
 
+def _slice(limit: Annotated[int | None, Query(ge=1, le=MAX_FIRST, description="Items per page (default: all).")] = None,
+           offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip.")] = 0) -> slice:
+    return slice(offset, None if limit is None else offset + limit)
+
+
+#: The `limit` and `offset` of a list that is short and answered whole unless they are given (the
+#: admin API's projects, keys and modules): `rows[window]` with `window: Slice`.
+Slice = Annotated[slice, Depends(_slice)]
+
+
 def listing(rows: Iterable[Row], total: int, shape: Callable[[Row], dict]) -> dict:
     """A REST list: `{"data": [...], "total": n}`."""
     return {"data": [shape(row) for row in rows], "total": total}

@@ -7,7 +7,7 @@ import hmac
 from collections.abc import AsyncIterator, Mapping
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pulse import errors
@@ -61,20 +61,45 @@ async def request_key(request: Request, runtime: Runtime, *, platform: bool = Fa
     return key
 
 
+# The credential's query parameters, declared by `requires` so that every route taking a credential
+# lists them (OpenAPI) and accepts them (pulse.params refuses undeclared ones). Their Python names
+# differ from any path parameter's (`/feature-flags/{key}`, `/projects/{project_id}/...`).
+KeyQuery = Annotated[str | None, Query(alias="key", description="The API key, when not sent as X-Pulse-Key.")]
+ProjectQuery = Annotated[str | None, Query(
+    alias="project_id", description="With the admin token: the project to act on (a path's project_id, "
+                                    "where the route has one, must be the same).")]
+
+
 def requires(need: Need, *, bucket: str | None = None):
     """A dependency that admits only callers allowed by `need` (GET reads, other methods write)."""
     rate_bucket = bucket or ("ingest" if need.scopes == ("ingest",) else "query")
 
-    async def dependency(request: Request, runtime: RuntimeDep) -> Caller:
-        params = request.query_params
-        caller = await runtime.access.identify(
+    async def identified(request: Request, runtime: Runtime) -> Caller:
+        return await runtime.access.identify(
             key=await request_key(request, runtime, platform=need.platform), bearer=bearer_token(request.headers),
             platform=need.platform, bucket=rate_bucket, client=client_address(request.scope))
-        target = request.path_params.get("project_id") or params.get("project_id")
-        if target is not None and not need.platform:
-            caller = await runtime.access.scoped(caller, target)
+
+    def checked(request: Request, runtime: Runtime, caller: Caller) -> Caller:
         runtime.access.check(caller, need, Action.READ if request.method in READ_METHODS else Action.WRITE)
         return caller
+
+    if need.platform:  # the admin token acts on no project here: no project_id
+        async def platform_dependency(request: Request, runtime: RuntimeDep, query_key: KeyQuery = None) -> Caller:
+            return checked(request, runtime, await identified(request, runtime))
+
+        return Depends(platform_dependency)
+
+    async def dependency(request: Request, runtime: RuntimeDep, query_key: KeyQuery = None,
+                         query_project_id: ProjectQuery = None) -> Caller:
+        caller = await identified(request, runtime)
+        in_path = request.path_params.get("project_id")
+        if in_path is not None and query_project_id is not None and query_project_id != in_path:
+            raise errors.BadRequest(f"Invalid parameter: 'project_id' ({query_project_id}) differs from the "
+                                    f"path's project ({in_path}).")
+        target = in_path or query_project_id
+        if target is not None:
+            caller = await runtime.access.scoped(caller, target)
+        return checked(request, runtime, caller)
 
     return Depends(dependency)
 

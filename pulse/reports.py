@@ -3,7 +3,9 @@ route, its field of `Project` and, where it declares one, its CSV export.
 
 A module lists its reports in its `Module` (pulse.modules.module); `rest_router` and
 `project_type` turn them into the two faces. Every report takes the range (`start_at`,
-`end_at`, in the project's days) and `filter`s, and is read with the module's `query` need:
+`end_at`, in the project's days), `filter`s and `limit`/`offset` (used by the lists; the others
+accept them, as the reference's rule for the core reports says), and is read with the module's
+`query` need:
 
     shape ONE      the service returns one dataclass            REST: its fields
     shape SERIES   a list of dataclasses (every bucket)         REST: {"data": [...]}
@@ -51,6 +53,11 @@ EndAt = Annotated[str | None, Query()]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 Filters = Annotated[list[str] | None, Query(alias="filter", description="dimension:operator:value, repeatable")]
+# The paging the reference gives every core report "unless otherwise noted", taken (and validated)
+# by the reports that answer one object or every bucket too, where there is nothing to page.
+UnpagedLimit = Annotated[int, Query(ge=1, le=1000, description="Accepted as on every report; this one is not paged.")]
+UnpagedOffset = Annotated[int, Query(ge=0, le=MAX_OFFSET,
+                                     description="Accepted as on every report; this one is not paged.")]
 
 
 class Shape(Enum):
@@ -237,10 +244,10 @@ def _rest_endpoint(module: str, report: Report) -> Callable:
     parameters = [_keyword("caller", caller_type), _keyword("session", SessionDep),
                   _keyword("start_at", StartAt, None), _keyword("end_at", EndAt, None),
                   _keyword("filters", Filters, None)]
-    if report.shape is Shape.PAGE or report.limit:
-        parameters.append(_keyword("limit", Limit, 10))
-    if report.shape is Shape.PAGE:
-        parameters.append(_keyword("offset", Offset, 0))
+    # Every report takes `limit` and `offset` (the reference's rule for the core reports, applied to
+    # all); those that answer one object or every bucket take them without a use for them.
+    parameters.append(_keyword("limit", Limit if report.shape is Shape.PAGE or report.limit else UnpagedLimit, 10))
+    parameters.append(_keyword("offset", Offset if report.shape is Shape.PAGE else UnpagedOffset, 0))
     parameters += [_keyword(p.name, Annotated[p.type, Query(description=p.description)], p.default)
                    for p in report.params]
     return _signed(endpoint, report.name, parameters, dict)

@@ -12,6 +12,7 @@ from pulse.admin import service
 from pulse.admin.service import ModuleChange, ModuleSetting
 from pulse.admin.tables import ApiKey, Project
 from pulse.auth import PLATFORM, PROJECT_ADMIN, Caller
+from pulse.definitions import Slice
 from pulse.deps import RuntimeDep, SessionDep, requires
 from pulse.timestamps import iso_utc
 
@@ -73,8 +74,9 @@ async def create_project(body: ProjectIn, session: SessionDep) -> dict:
 
 
 @router.get("", dependencies=platform)
-async def list_projects(session: SessionDep) -> dict:
-    return {"data": [project_json(p) for p in await service.list_projects(session=session)]}
+async def list_projects(session: SessionDep, window: Slice) -> dict:
+    projects = await service.list_projects(session=session)
+    return {"data": [project_json(p) for p in projects[window]], "total": len(projects)}
 
 
 @router.get("/{project_id}")
@@ -94,9 +96,9 @@ async def create_key(caller: ProjectAdmin, body: KeyIn, session: SessionDep) -> 
 
 
 @router.get("/{project_id}/keys")
-async def list_keys(caller: ProjectAdmin, session: SessionDep, runtime: RuntimeDep) -> dict:
+async def list_keys(caller: ProjectAdmin, session: SessionDep, runtime: RuntimeDep, window: Slice) -> dict:
     keys = await service.list_keys(session=session, redis=runtime.redis, project_id=caller.project_id)
-    return {"data": [key_json(k) for k in keys]}
+    return {"data": [key_json(k) for k in keys[window]], "total": len(keys)}
 
 
 @router.delete("/{project_id}/keys/{key_id}", status_code=204)
@@ -106,9 +108,9 @@ async def revoke_key(caller: ProjectAdmin, key_id: str, session: SessionDep) -> 
 
 
 @router.get("/{project_id}/modules")
-async def list_modules(caller: ProjectAdmin, session: SessionDep) -> dict:
+async def list_modules(caller: ProjectAdmin, session: SessionDep, window: Slice) -> dict:
     modules = await service.list_modules(session=session, project_id=caller.project_id)
-    return {"modules": [module_json(m) for m in modules]}
+    return {"modules": [module_json(m) for m in modules[window]]}
 
 
 @router.put("/{project_id}/modules")
