@@ -24,6 +24,9 @@ INGEST_BACKLOG = Gauge("pulse_ingest_stream_length", "Entries waiting in the ing
                        multiprocess_mode="livemax")
 INGEST_DEAD_LETTERS = Gauge("pulse_ingest_dead_letters", "Entries in the shard's dead-letter stream", ["shard"],
                             multiprocess_mode="livemax")
+INGEST_DROPPED = Counter("pulse_ingest_dropped_total",
+                         "Collected payloads dropped on purpose (privacy rules, bot filter), by reason "
+                         "(pulse.ingest.service.DROP_REASONS)", ["reason"])
 INGEST_WRITTEN = Counter("pulse_ingest_records_written_total", "Records committed by the writers", ["type"])
 LATENCY = Histogram("pulse_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
                     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))

@@ -43,8 +43,10 @@ def must(key: str, what: str) -> Invalid:
     return Invalid(f"field '{key}' must be {what}.")
 
 
-def missing(key: str) -> Invalid:
-    return Invalid(f"missing required field '{key}'.")
+def missing(key: str, *alternatives: str) -> Invalid:
+    """A required field is absent; `alternatives` are fields that would do instead."""
+    names = " or ".join(f"'{k}'" for k in (key, *alternatives))
+    return Invalid(f"missing required field {names}.")
 
 
 def string(v: Any, key: str, cap: int) -> str | None:

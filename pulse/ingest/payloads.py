@@ -30,6 +30,9 @@ utm_source/medium/campaign/content/term, consent_mode, consent_granted.
     the explicit one (kept verbatim, query string and all), else the path of `url` (still
     percent-encoded, no query or fragment; "/" when the URL has a host but no path). `url` may
     be relative ("/pricing?x=1"); any scheme is accepted.
+  * A type stored as a pageview (core's pageview; a screen takes its name as path) must end up
+    with a path: neither `path` nor `url` is "missing required field 'path' or 'url'.", a `url`
+    without a path ("?x=1") "field 'url' must be a URL with a path.".
   * `timestamp`: an ISO-8601 string (naive means UTC) or epoch milliseconds (a JSON number).
     Up to MAX_FUTURE_SKEW ahead of `now` is clamped to `now`; further ahead, or older than
     MAX_AGE, is an error. Absent means `now`.
@@ -109,6 +112,9 @@ class _Types:
         # type -> (its parser or None, the field holding the page's URL)
         self.parsers: dict[str, tuple[Any, str]] = {typ: (p.parse, p.page_url) for typ, (_, p) in table.items()}
         self.hint = "Valid types: " + ", ".join(table) + "."
+        #: Types stored as pageviews (pageview, screen): a row there must name its page.
+        self.paged: frozenset[str] = frozenset(
+            typ for typ, (_, p) in table.items() if getattr(p.sink, "table", None) == "pageviews")
         globals()["ItemData"] = records.data_union()  # Item.data's annotation, for msgspec
 
 
@@ -366,6 +372,8 @@ def _parse_item(obj: Any, now: datetime, check_nul: bool, types: _Types) -> Item
             path = name = data.name
             if not title:
                 title = name
+    if path is None and typ in types.paged:  # else counted in pageviews and shown on no page
+        raise must(url_key, "a URL with a path") if url else missing("path", url_key)
 
     return Item(typ, ts, visitor_id, user_id, session_id, url, hostname, path, referrer or None, title or None,
                 screen or None, language or None, utm, consent_mode or None, consent_granted, data,

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from redis.exceptions import RedisError
 
@@ -26,6 +26,7 @@ from pulse.ingest.useragent import UNKNOWN, Agent, is_blocked, is_http_library, 
 from pulse.ingest.visitors import Salts, visitor_hash
 from pulse.limits import clip
 from pulse.modules.registry import Action
+from pulse.observability import INGEST_DROPPED
 from pulse.privacy.settings import PrivacySettings
 from pulse.timestamps import to_micros
 
@@ -43,6 +44,22 @@ class Client:
     ip: str
     user_agent: str
     do_not_track: bool  # DNT: 1 or Sec-GPC: 1
+
+
+# Why a payload was dropped on purpose: the `dropped` of a 200 answer and the `reason` label of
+# pulse_ingest_dropped_total. Checked in this order; a payload counts under the first that applies.
+DNT: Final = "dnt"  # the request sent DNT: 1 or Sec-GPC: 1 and the project respects it (the whole request)
+BLOCKED_AGENT: Final = "blocked_agent"  # the request's or the forwarded user agent is in blocked_user_agents
+BOT: Final = "bot"  # a bot, crawler, headless browser or bare HTTP library, with bot filtering on
+CONSENT: Final = "consent"  # consent is required and the payload was not granted it under an allowed mode
+DROP_REASONS: Final = (DNT, BLOCKED_AGENT, BOT, CONSENT)
+
+_DROPPED = {reason: INGEST_DROPPED.labels(reason) for reason in DROP_REASONS}  # each shows in /metrics from 0
+
+
+def count_drops(drops: dict[str, int]) -> None:
+    for reason, count in drops.items():
+        _DROPPED[reason].inc(count)
 
 
 @lru_cache(maxsize=256)
@@ -116,29 +133,57 @@ class Ingestor:
                 continue
             items.append(item)
         accepted = 0
-        if items and not self._dropped_by_request(privacy, client):
-            agents = [(item, agent_of(item, client)) for item in items]
-            humans = [(item, agent) for item, agent in agents if not (agent.is_bot and privacy.bot_filtering)]
-            kept = [(item, agent) for item, agent in humans
-                    if consented(privacy, item) and not self._blocked_agent(privacy, item.user_agent)]
+        drops: dict[str, int] | None = None  # reason -> payloads dropped; made only when one is
+        if items:
+            kept: list[tuple[Item, Agent]] = []
+            if reason := self._request_drop(privacy, client):
+                drops = {reason: len(items)}
+            else:
+                for item in items:
+                    agent = agent_of(item, client)
+                    reason = self._item_drop(privacy, item, agent)
+                    if reason is None:
+                        kept.append((item, agent))
+                    elif drops is None:
+                        drops = {reason: 1}
+                    else:
+                        drops[reason] = drops.get(reason, 0) + 1
             records = await self._records(kept, caller, client, privacy, now) if kept else []
             accepted = len(records)
-            if len(humans) < len(agents):  # one bot hit per request, however many payloads it carried
-                records.append(Record(id=uuid.uuid4().bytes, type="bot", ts=to_micros(now)))
+            if drops is not None:
+                count_drops(drops)
+                if BOT in drops:  # one bot hit per request, however many payloads it carried
+                    records.append(Record(id=uuid.uuid4().bytes, type="bot", ts=to_micros(now)))
             if records:
                 await self.buffer.append(project.project_id,
                                          encode_entry(Entry(project.project_id.bytes, records)))
         if not parsed.batch:
-            return {"ok": True}
-        return {"ok": True, "accepted": accepted,
-                "errors": [{"index": p.index, "error": p.error} for p in sorted(problems, key=lambda p: p.index)]}
+            return {"ok": True} if drops is None else {"ok": True, "dropped": next(iter(drops))}
+        answer = {"ok": True, "accepted": accepted,
+                  "errors": [{"index": p.index, "error": p.error} for p in sorted(problems, key=lambda p: p.index)]}
+        if drops is not None:
+            answer["dropped"] = drops
+        return answer
 
     @staticmethod
-    def _dropped_by_request(privacy: PrivacySettings, client: Client) -> bool:
-        """Privacy rules that drop everything a request carries."""
+    def _request_drop(privacy: PrivacySettings, client: Client) -> str | None:
+        """Why privacy rules drop everything a request carries, if they do."""
         if privacy.respect_dnt and client.do_not_track:
-            return True
-        return Ingestor._blocked_agent(privacy, client.user_agent)
+            return DNT
+        if Ingestor._blocked_agent(privacy, client.user_agent):
+            return BLOCKED_AGENT
+        return None
+
+    @staticmethod
+    def _item_drop(privacy: PrivacySettings, item: Item, agent: Agent) -> str | None:
+        """Why one payload is dropped, if it is: the first rule that applies, in DROP_REASONS order."""
+        if Ingestor._blocked_agent(privacy, item.user_agent):  # one a server or app SDK forwarded
+            return BLOCKED_AGENT
+        if agent.is_bot and privacy.bot_filtering:
+            return BOT
+        if not consented(privacy, item):
+            return CONSENT
+        return None
 
     @staticmethod
     def _blocked_agent(privacy: PrivacySettings, user_agent: str | None) -> bool:

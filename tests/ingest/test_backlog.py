@@ -16,6 +16,7 @@ from pulse.pipelining import Pipeliner
 from tests.helpers import drain, make_app, serving
 
 BIG_PATH = "/" + "p" * 1000  # an entry of a little over 1 KiB
+PAGEVIEW = {"type": "pageview", "path": "/"}
 
 
 async def test_appends_past_the_byte_bound_are_refused_until_the_writer_drains(settings, site):
@@ -29,7 +30,7 @@ async def test_appends_past_the_byte_bound_are_refused_until_the_writer_drains(s
             answers.append(response.status_code)
         accepted = answers.count(200)
         assert answers == [200] * accepted + [503] * (8 - accepted) and 3 <= accepted <= 4
-        refused = await small.post("/api/collect", json={"type": "pageview"}, headers=site["headers"])
+        refused = await small.post("/api/collect", json=PAGEVIEW, headers=site["headers"])
         assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
         assert refused.json() == {"error": "Ingestion is backlogged; retry shortly."}
         # The counter is the bytes of what waits, exactly.
@@ -40,7 +41,7 @@ async def test_appends_past_the_byte_bound_are_refused_until_the_writer_drains(s
         assert await drain(app) == accepted
         assert await redis.get(bytes_key(0)) is None  # written, deleted, counted off
         await asyncio.sleep(1.05)  # a full shard is re-read at most once a second
-        again = await small.post("/api/collect", json={"type": "pageview"}, headers=site["headers"])
+        again = await small.post("/api/collect", json=PAGEVIEW, headers=site["headers"])
         assert again.status_code == 200 and again.json() == {"ok": True}
         assert await drain(app) == 1
 
@@ -49,14 +50,14 @@ async def test_a_counter_that_drifted_heals_when_the_stream_empties(settings, si
     async with serving(make_app(settings, ingest_shards=1, ingest_max_backlog_bytes=4096)) as small:
         app = small._transport.app
         redis = app.state.runtime.stream_redis
-        assert (await small.post("/api/collect", json={"type": "pageview"}, headers=site["headers"])).status_code == 200
+        assert (await small.post("/api/collect", json=PAGEVIEW, headers=site["headers"])).status_code == 200
         await redis.incrby(bytes_key(0), 10**9)  # as if entries had been counted and never counted off
-        assert (await small.post("/api/collect", json={"type": "pageview"}, headers=site["headers"])).status_code == 200
-        assert (await small.post("/api/collect", json={"type": "pageview"}, headers=site["headers"])).status_code == 503
+        assert (await small.post("/api/collect", json=PAGEVIEW, headers=site["headers"])).status_code == 200
+        assert (await small.post("/api/collect", json=PAGEVIEW, headers=site["headers"])).status_code == 503
         assert await drain(app) == 2
         assert await redis.get(bytes_key(0)) is None
         await asyncio.sleep(1.05)
-        assert (await small.post("/api/collect", json={"type": "pageview"}, headers=site["headers"])).status_code == 200
+        assert (await small.post("/api/collect", json=PAGEVIEW, headers=site["headers"])).status_code == 200
         assert await drain(app) == 1
 
 

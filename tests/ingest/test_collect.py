@@ -143,12 +143,13 @@ async def test_a_disabled_module_refuses_its_payloads(client, app, site):
 
 async def test_collect_needs_an_ingest_key(client, app, site):
     query_key = await create_key(client, site["id"], "query")
-    refused = await client.post("/api/collect", json={"type": "pageview"}, headers=key_header(query_key["key"]))
+    refused = await client.post("/api/collect", json={"type": "pageview", "path": "/"},
+                                headers=key_header(query_key["key"]))
     assert refused.status_code == 403
     assert refused.json() == {"error": "API key does not have the required 'ingest' scope for this endpoint."}
-    missing = await client.post("/api/collect", json={"type": "pageview"})
+    missing = await client.post("/api/collect", json={"type": "pageview", "path": "/"})
     assert missing.status_code == 401
-    by_query_string = await client.post(f"/api/collect?key={site['key']}", json={"type": "pageview"})
+    by_query_string = await client.post(f"/api/collect?key={site['key']}", json={"type": "pageview", "path": "/"})
     assert by_query_string.status_code == 200
     assert await drain(app) == 1
 
@@ -332,7 +333,7 @@ async def test_a_batch_keeps_its_humans_and_counts_its_bots_once(client, app, si
         {"type": "pageview", "path": "/c", "visitor_id": "v-3", "user_agent": "Mozilla/5.0 (compatible; bingbot/2.0)"},
         {"type": "event", "name": "renewed", "visitor_id": "v-4"},  # the SDK's own agent, naming its visitor
     ])
-    assert response.json() == {"ok": True, "accepted": 2, "errors": []}
+    assert response.json() == {"ok": True, "accepted": 2, "errors": [], "dropped": {"bot": 2}}
     await drain(app)
     stored = await rows(app, "SELECT path FROM pageviews WHERE project_id = :p", p=site["id"])
     assert [r["path"] for r in stored] == ["/a"]

@@ -161,7 +161,7 @@ async def test_a_batch_committed_but_not_acknowledged_is_not_written_twice(clien
 
 async def test_redis_unreachable_answers_503(settings, client, site):
     async with serving(make_app(settings, redis_url="redis://127.0.0.1:1/0")) as broken:
-        response = await broken.post("/api/collect", json={"type": "pageview"}, headers=site["headers"])
+        response = await broken.post("/api/collect", json={"type": "pageview", "path": "/"}, headers=site["headers"])
         assert response.status_code == 503 and response.headers["Retry-After"] == "1"
         assert response.json() == {"error": "Service temporarily unavailable: Redis is unreachable."}
 
@@ -173,7 +173,7 @@ async def test_redis_failing_at_the_stream_answers_503(client, app, site, monkey
         raise RedisConnectionError("gone")
 
     monkeypatch.setattr(app.state.runtime.stream_pipeliner, "run", unreachable)
-    response = await client.post("/api/collect", json={"type": "pageview"}, headers=site["headers"])
+    response = await client.post("/api/collect", json={"type": "pageview", "path": "/"}, headers=site["headers"])
     assert response.status_code == 503 and response.headers["Retry-After"] == "1"
     assert response.json() == {"error": "Service temporarily unavailable: Redis is unreachable."}
 
@@ -183,11 +183,11 @@ async def test_backpressure_when_the_stream_is_too_long(settings, site, backlog)
     async with serving(make_app(settings, ingest_max_backlog=backlog, ingest_shards=1)) as small:
         answers = []
         for _ in range(backlog + 2):
-            response = await small.post("/api/collect", json={"type": "pageview"}, headers=site["headers"])
+            response = await small.post("/api/collect", json={"type": "pageview", "path": "/"}, headers=site["headers"])
             answers.append(response.status_code)
         assert answers[:backlog] == [200] * backlog
         assert answers[-1] == 503
-        refused = await small.post("/api/collect", json={"type": "pageview"}, headers=site["headers"])
+        refused = await small.post("/api/collect", json={"type": "pageview", "path": "/"}, headers=site["headers"])
         assert refused.headers["Retry-After"] == "5"
         assert refused.json() == {"error": "Ingestion is backlogged; retry shortly."}
 
@@ -221,13 +221,13 @@ async def test_ingestion_goes_on_while_postgres_is_down(client, app, site, setti
     proxied = make_app(settings, database_url=through_proxy(settings.database_url, port))
     try:
         async with serving(proxied) as api:
-            assert (await api.post("/api/collect", json={"type": "pageview"}, headers=site["headers"])
+            assert (await api.post("/api/collect", json={"type": "pageview", "path": "/"}, headers=site["headers"])
                     ).status_code == 200  # the key is now cached
             await proxy.stop()
             monkeypatch.setattr(access, "_MAX_AGE", 0.0)  # as if the cache were old: a reload is due
-            cached = await api.post("/api/collect", json={"type": "pageview"}, headers=site["headers"])
+            cached = await api.post("/api/collect", json={"type": "pageview", "path": "/"}, headers=site["headers"])
             assert cached.status_code == 200  # served from the cache; Redis holds the event
-            unknown = await api.post("/api/collect", json={"type": "pageview"},
+            unknown = await api.post("/api/collect", json={"type": "pageview", "path": "/"},
                                      headers={**site["headers"], **key_header(fresh_key)})
             assert unknown.status_code == 503 and "Retry-After" in unknown.headers
             assert unknown.json() == {"error": "Service temporarily unavailable: the database is unreachable."}

@@ -193,8 +193,19 @@ def test_derived_path_too_long() -> None:
         "Invalid request body: field 'url' has a path longer than 1024 characters.")
 
 
-def test_no_url_no_path() -> None:
-    item = one({"type": "pageview"})
+def test_a_pageview_needs_a_page() -> None:
+    """Else it would count in pageviews and show on no page."""
+    message = "Invalid request body: missing required field 'path' or 'url'."
+    assert error({"type": "pageview"}) == message
+    assert error({"type": "pageview", "path": "", "url": "", "hostname": "acme.com"}) == message
+    assert error({"type": "pageview", "url": "?utm_source=x"}) == (
+        "Invalid request body: field 'url' must be a URL with a path.")
+    batch = parse_collect(enc([{"type": "pageview"}, {"type": "pageview", "url": "https://acme.com"}]), now=NOW)
+    assert batch.items[0] == ItemError(0, message) and batch.items[1].path == "/"
+
+
+def test_other_types_need_no_page() -> None:
+    item = one({"type": "event", "name": "signup"})
     assert (item.url, item.hostname, item.path) == (None, None, None)
 
 
@@ -648,11 +659,11 @@ def test_body_size_limit() -> None:
 
 
 def ts_of(value: Any) -> datetime:
-    return one({"type": "pageview", "timestamp": value}).ts
+    return one({"type": "pageview", "path": "/", "timestamp": value}).ts
 
 
 def ts_error(value: Any) -> str:
-    return error({"type": "pageview", "timestamp": value})
+    return error({"type": "pageview", "path": "/", "timestamp": value})
 
 
 def epoch_ms(dt: datetime) -> int:
@@ -661,7 +672,7 @@ def epoch_ms(dt: datetime) -> int:
 
 def test_timestamp_absent_is_now() -> None:
     assert ts_of(None) == NOW
-    assert one({"type": "pageview"}, now=datetime(2026, 5, 9, 18, 0)).ts == NOW  # naive `now` is UTC
+    assert one({"type": "pageview", "path": "/"}, now=datetime(2026, 5, 9, 18, 0)).ts == NOW  # naive `now` is UTC
 
 
 def test_timestamp_iso_forms() -> None:
@@ -706,7 +717,7 @@ def test_timestamp_invalid() -> None:
 
 def test_now_in_another_zone() -> None:
     now = NOW.astimezone(timezone(timedelta(hours=-7)))
-    item = one({"type": "pageview"}, now=now)
+    item = one({"type": "pageview", "path": "/"}, now=now)
     assert item.ts == NOW and item.ts.tzinfo is UTC
 
 
@@ -719,29 +730,30 @@ def test_now_in_another_zone() -> None:
     ("", None), (None, None),
 ])
 def test_consent_granted_coercion(value: Any, expected: bool | None) -> None:
-    item = one({"type": "pageview", "consent_granted": value, "consent_mode": "analytics"})
+    item = one({"type": "pageview", "path": "/", "consent_granted": value, "consent_mode": "analytics"})
     assert item.consent_granted is expected
     assert item.consent_mode == "analytics"
 
 
 @pytest.mark.parametrize("value", ["yes", "1", 1, 0, [], {}])
 def test_consent_granted_invalid(value: Any) -> None:
-    assert error({"type": "pageview", "consent_granted": value}) == (
+    assert error({"type": "pageview", "path": "/", "consent_granted": value}) == (
         "Invalid request body: field 'consent_granted' must be true or false.")
 
 
 def test_consent_mode_cap() -> None:
-    assert error({"type": "pageview", "consent_mode": "m" * 51}) == (
+    assert error({"type": "pageview", "path": "/", "consent_mode": "m" * 51}) == (
         "Invalid request body: field 'consent_mode' must be at most 50 characters.")
 
 
 def test_ids() -> None:
-    item = one({"type": "pageview", "visitor_id": 12345, "user_id": "", "session_id": "s" * 200})
+    item = one({"type": "pageview", "path": "/", "visitor_id": 12345, "user_id": "", "session_id": "s" * 200})
     assert (item.visitor_id, item.user_id, item.session_id) == ("12345", None, "s" * 200)
-    assert error({"type": "pageview", "visitor_id": "v" * 201}) == (
+    assert error({"type": "pageview", "path": "/", "visitor_id": "v" * 201}) == (
         "Invalid request body: field 'visitor_id' must be at most 200 characters.")
-    assert error({"type": "pageview", "user_id": True}) == "Invalid request body: field 'user_id' must be a string."
-    assert error({"type": "pageview", "session_id": 1.5}) == (
+    assert error({"type": "pageview", "path": "/", "user_id": True}) == (
+        "Invalid request body: field 'user_id' must be a string.")
+    assert error({"type": "pageview", "path": "/", "session_id": 1.5}) == (
         "Invalid request body: field 'session_id' must be a string.")
 
 
@@ -752,14 +764,15 @@ def test_ids() -> None:
 def test_common_string_caps(field: str, cap: int) -> None:
     prefix = {"url": "https://acme.com/?q=", "path": "/"}.get(field, "")
     ok = prefix + "a" * (cap - len(prefix))
-    assert one({"type": "pageview", field: ok})
-    assert error({"type": "pageview", field: ok + "a"}) == (
+    assert one({"type": "pageview", "path": "/", field: ok})
+    assert error({"type": "pageview", "path": "/", field: ok + "a"}) == (
         f"Invalid request body: field '{field}' must be at most {cap} characters.")
-    assert error({"type": "pageview", field: 7}) == f"Invalid request body: field '{field}' must be a string."
+    assert error({"type": "pageview", "path": "/", field: 7}) == (
+        f"Invalid request body: field '{field}' must be a string.")
 
 
 def test_empty_optional_strings_are_absent() -> None:
-    item = one({"type": "pageview", "referrer": "", "title": "", "path": "", "url": "", "language": ""})
+    item = one({"type": "event", "name": "x", "referrer": "", "title": "", "path": "", "url": "", "language": ""})
     assert (item.referrer, item.title, item.path, item.url, item.language) == (None, None, None, None, None)
 
 
@@ -771,7 +784,7 @@ def test_nul_characters_rejected_with_field_path() -> None:
     assert error(b'{"type": "event", "name": "x", "data": {"\\u0000": 1}}') == (
         "Invalid request body: field 'data.\x00' must not contain NUL characters (\\u0000).")
     # An escaped backslash followed by "u0000" is six ordinary characters.
-    assert one(msgspec.json.decode(b'{"type": "pageview", "title": "a\\\\u0000b"}')).title == "a\\u0000b"
+    assert one(msgspec.json.decode(b'{"type": "pageview", "path": "/", "title": "a\\\\u0000b"}')).title == "a\\u0000b"
 
 
 def test_nul_search_survives_deep_nesting() -> None:

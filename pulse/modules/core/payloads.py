@@ -1,6 +1,7 @@
 """Core's payload types: pageview, screen, event and engagement.
 
-  pageview         None (common fields only).
+  pageview         None (common fields only). It must name its page, `path` or a `url` with a
+                   path (checked by pulse.ingest.payloads for every type stored as a pageview).
   screen           ScreenData. Required `name`. A mobile screen view is stored as a pageview of
                    the screen name: `path` becomes the name verbatim ("Home" stays "Home", so a
                    screen never collides with a web path such as "/Home"), `title` is the
