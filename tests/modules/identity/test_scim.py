@@ -96,6 +96,10 @@ async def test_missing_and_invalid_fields_are_400s_that_change_nothing(client):
     assert not_object.status_code == 400
     missing_group = await client.post(GROUPS, json={"members": []}, headers=admin)
     assert missing_group.json() == {"error": "Invalid request body: missing required field 'display_name'."}
+    nul = await client.post(USERS, json={**ALICE, "traits": {"note": "a\u0000b"}}, headers=admin)
+    assert nul.json() == {"error": "Invalid request body: text may not contain NUL characters."}
+    deep = {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": {"j": {"k": {"l": 1}}}}}}}}}}}}
+    assert (await client.post(USERS, json={**ALICE, "traits": deep}, headers=admin)).status_code == 400
     assert (await client.get(USERS, headers=query)).json()["total"] == 0
 
 

@@ -184,6 +184,7 @@ async def test_errors_are_scim_bodies_and_change_nothing(client):
     for bad in ('userName eq', 'userName eq "a" and', 'password eq "x"', 'active eq "yes"', 'meta.created gt "soon"'):
         assert_error(await client.get(f"{V2}/Users", params={"filter": bad}, headers=headers), 400, "invalidFilter")
     assert_error(await client.get(f"{V2}/Users?startIndex=abc", headers=headers), 400, "invalidValue")
+    assert_error(await client.post(f"{V2}/Users", json=okta_user("nul\u0000@example.com"), headers=headers), 400)
     # Nothing changed.
     listed = (await client.get(f"{V2}/Users", headers=headers)).json()
     assert listed["totalResults"] == 1 and listed["Resources"][0] == (await client.get(url, headers=headers)).json()

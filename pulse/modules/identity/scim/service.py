@@ -8,6 +8,8 @@ and `emails`). Every write of a user refreshes its identity profile, visitor `sc
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
@@ -21,6 +23,7 @@ from pulse import errors
 from pulse.db import as_uuid
 from pulse.definitions import BodyModel, Definitions, validated
 from pulse.graphql.paging import Window
+from pulse.limits import MAX_FREEFORM_BYTES, MAX_FREEFORM_DEPTH
 from pulse.modules.identity.scim.tables import ScimGroup, ScimGroupMember, ScimUser
 from pulse.modules.identity.tables import identity_profiles
 
@@ -126,6 +129,32 @@ class GroupIn(BodyModel):
         return value
 
 
+def check_storable(values: Mapping[str, Any]) -> None:
+    """What PostgreSQL would refuse, refused first as a 400: NUL characters (text and JSONB hold
+    none), NaN and infinities, and free-form objects past the shared limits (pulse.limits)."""
+    def walk(value: Any, depth: int) -> None:
+        if depth > MAX_FREEFORM_DEPTH:
+            raise errors.BadRequest(f"Invalid request body: objects may nest at most {MAX_FREEFORM_DEPTH} deep.")
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise errors.BadRequest("Invalid request body: text may not contain NUL characters.")
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise errors.BadRequest("Invalid request body: numbers must be finite.")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(key, depth)
+                walk(item, depth + 1)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item, depth + 1)
+
+    for name, value in values.items():
+        walk(value, 0)
+        if isinstance(value, (dict, list)) and len(json.dumps(value, default=str)) > MAX_FREEFORM_BYTES:
+            raise errors.BadRequest(f"Invalid request body: field '{name}' is over {MAX_FREEFORM_BYTES} bytes.")
+
+
 def check_emails(emails: Sequence[Mapping[str, Any]]) -> None:
     if len(emails) > MAX_EMAILS:
         raise ValueError(f"must list at most {MAX_EMAILS} addresses")
@@ -216,6 +245,7 @@ async def _unique_user_name(session: AsyncSession, project_id: UUID, user_name: 
 
 async def create_user(*, session: AsyncSession, project_id: UUID, values: Mapping[str, Any]) -> ScimUser:
     """Provision a user (values from `user_values` or the SCIM 2.0 face) and its profile."""
+    check_storable(values)
     await _unique_user_name(session, project_id, values["user_name"])
     user = await USERS.create(session=session, project_id=project_id, values=values)
     await _sync_profile(session, user)
@@ -235,6 +265,7 @@ async def list_users(*, session: AsyncSession, project_id: UUID, window: Window)
 async def update_user(*, session: AsyncSession, project_id: UUID, user_id: str | UUID,
                       values: Mapping[str, Any]) -> ScimUser:
     """Change the fields in `values` (all of them for a SCIM replace) and refresh the profile."""
+    check_storable(values)
     current = await USERS.get(session=session, project_id=project_id, id=user_id)
     if "user_name" in values:
         await _unique_user_name(session, project_id, values["user_name"], exclude=current.id)
@@ -303,6 +334,7 @@ async def _set_members(session: AsyncSession, group: ScimGroup, ids: list[UUID])
 async def create_group(*, session: AsyncSession, project_id: UUID, values: Mapping[str, Any],
                        members: Sequence[str] = ()) -> ScimGroup:
     """A group whose members are existing SCIM users of the project."""
+    check_storable(values)
     ids = await _checked_members(session, project_id, members)
     group = await GROUPS.create(session=session, project_id=project_id, values=values)
     await _set_members(session, group, ids)
@@ -328,6 +360,7 @@ async def search_groups(*, session: AsyncSession, project_id: UUID, where: Colum
 async def update_group(*, session: AsyncSession, project_id: UUID, group_id: str | UUID,
                        values: Mapping[str, Any], members: Sequence[str] | None = None) -> ScimGroup:
     """Change the fields in `values`; `members`, when given, replaces the whole member list."""
+    check_storable(values)
     current = await GROUPS.get(session=session, project_id=project_id, id=group_id)
     ids = None if members is None else await _checked_members(session, project_id, members)
     group = await GROUPS.update(session=session, project_id=project_id, id=current.id,

@@ -115,7 +115,8 @@ class ScimRoute(APIRoute):
         return scim_handler
 
 
-router = APIRouter(prefix="/scim/v2", tags=["scim"], route_class=ScimRoute)
+# Not in /api/openapi.json: SCIM describes itself (/Schemas, /ResourceTypes) and answers SCIM errors.
+router = APIRouter(prefix="/scim/v2", tags=["scim"], route_class=ScimRoute, include_in_schema=False)
 
 
 # -- helpers ----------------------------------------------------------------------------------
