@@ -226,8 +226,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
     result = run_with_runtime(lambda runtime: run_demo(
         runtime, visitors=args.visitors, days=args.days, project_id=args.project, seed=args.seed, progress=True))
     print(f"Wrote {result.pageviews:,} pageviews, {result.events:,} events and {result.sessions:,} visits of "
-          f"{result.visitors:,} visitors in {result.seconds:.1f} s ({result.rate:,.0f} pageviews/s).",
-          file=sys.stderr)
+          f"{result.visitors:,} visitors over {result.days} days in {result.seconds:.1f} s "
+          f"({result.rate:,.0f} pageviews/s).", file=sys.stderr)
     print(f"project_id: {result.project_id}")
     if result.ingest_key:
         print(f"ingest_key: {result.ingest_key}")
@@ -285,12 +285,14 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("name")
     create.add_argument("domain")
     create.set_defaults(func=cmd_create_project)
-    from pulse.demo import MAX_DAYS, MAX_VISITORS
+    from pulse.demo import DEFAULT_DAYS, DEFAULT_VISITORS, MAX_DAYS, MAX_VISITORS
 
     demo = sub.add_parser("demo", help="generate a realistic demo dataset (a new Demo project, or --project)")
-    demo.add_argument("--visitors", type=_bounded(1, MAX_VISITORS), default=2_000, help="visitors (default 2000)")
-    demo.add_argument("--days", type=_bounded(1, MAX_DAYS), default=30,
-                      help=f"days of traffic ending now (default 30, at most {MAX_DAYS})")
+    demo.add_argument("--visitors", type=_bounded(1, MAX_VISITORS), default=DEFAULT_VISITORS,
+                      help=f"visitors in all (default {DEFAULT_VISITORS})")
+    demo.add_argument("--days", type=_bounded(1, MAX_DAYS), default=DEFAULT_DAYS,
+                      help=f"days to view, ending now (default {DEFAULT_DAYS}); as many days before them are filled "
+                           f"too, for comparisons with the previous period ({MAX_DAYS} days in all at most)")
     demo.add_argument("--project", metavar="PROJECT_ID", help="add the data to this existing project")
     demo.add_argument("--seed", type=int, help="random seed, for the same data again")
     demo.set_defaults(func=cmd_demo)

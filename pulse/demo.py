@@ -20,6 +20,11 @@ The model, in two passes:
    records always travel in the same chunk; chunks follow time, which keeps storage's
    rollup rows per chunk few (one or two days' worth) and its caches warm.
 
+`run_demo(days=N)` fills the N days before now *and* the N days before those (90 in all at most,
+what ingestion accepts), so the dashboard's comparison with the previous period of equal length
+compares like with like: the default 30-day view shows a month of traffic a little up on the month
+before (DAILY_GROWTH), not a jump from nothing.
+
 Same seed, same `now`: same data. Event ids are random (uuid4), as at ingestion.
 
 Batch storage is meant to be a project's only author (see storage.py): while a `pulse serve`
@@ -54,6 +59,8 @@ DEMO_NAME = "Demo"
 DEMO_DOMAIN = "demo.pulse.local"
 MAX_DAYS = MAX_AGE.days  # ingestion accepts timestamps up to 90 days old
 MAX_VISITORS = 10_000_000
+DEFAULT_VISITORS = 4_000  # over the default 30 days and the 30 before them: ~2,300 in the 30-day view
+DEFAULT_DAYS = 30
 CHUNK_RECORDS = 20_000
 
 HISTORY_DAYS = 60  # returning visitors may have started visiting this long before the window
@@ -522,6 +529,7 @@ class DemoResult:
     pageviews: int
     events: int
     seconds: float
+    days: int  # days generated: the view's and the previous period's
 
     @property
     def rate(self) -> float:
@@ -554,12 +562,19 @@ async def existing_project(runtime, project_id: str | UUID) -> tuple[UUID, str, 
     return project.id, project.domain, numbered or 0
 
 
-async def run_demo(runtime, *, visitors: int = 2_000, days: int = 30, project_id: str | UUID | None = None,
+def span_days(days: int) -> int:
+    """The days generated for a view of `days`: those and the previous period of equal length, at most MAX_DAYS."""
+    return min(2 * days, MAX_DAYS)
+
+
+async def run_demo(runtime, *, visitors: int = DEFAULT_VISITORS, days: int = DEFAULT_DAYS,
+                   project_id: str | UUID | None = None,
                    seed: int | None = None, now: datetime | None = None, chunk_size: int = CHUNK_RECORDS,
                    progress: bool | None = False) -> DemoResult:
     """Generate the dataset and write it; with `project_id`, into that project (errors.NotFound when
-    it does not exist), else into a new Demo project. `progress`: a tqdm bar on stderr (None: only
-    on a terminal)."""
+    it does not exist), else into a new Demo project. `visitors` visitors in all, over the `days`
+    before `now` and the previous period of as many days (span_days). `progress`: a tqdm bar on stderr
+    (None: only on a terminal)."""
     from tqdm import tqdm
 
     from pulse.ingest.storage import Storage
@@ -576,7 +591,7 @@ async def run_demo(runtime, *, visitors: int = 2_000, days: int = 30, project_id
         pid, domain, first_visitor = await existing_project(runtime, project_id)
 
     started = time.perf_counter()
-    generator = DemoGenerator(visitors=visitors, days=days, seed=seed, now=now, hostname=domain,
+    generator = DemoGenerator(visitors=visitors, days=span_days(days), seed=seed, now=now, hostname=domain,
                               first_visitor=first_visitor)
     storage = Storage(runtime.writer_engine)
     pageviews = events = 0
@@ -591,4 +606,4 @@ async def run_demo(runtime, *, visitors: int = 2_000, days: int = 30, project_id
             bar.total = pageviews
             bar.refresh()
     return DemoResult(pid, ingest_key, query_key, visitors, generator.planned_sessions, pageviews, events,
-                      time.perf_counter() - started)
+                      time.perf_counter() - started, generator.days)

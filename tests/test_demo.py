@@ -164,3 +164,21 @@ async def test_cli_demo_prints_a_project_with_pageviews(settings, app):
     assert missing.returncode != 0 and "not found" in missing.stderr
     too_old = await asyncio.to_thread(pulse, "demo", "--days", "91", env=env)
     assert too_old.returncode == 2 and "between 1 and 90" in too_old.stderr
+
+
+async def test_the_default_view_compares_with_a_previous_period_of_real_traffic(app, client):
+    """The dashboard opens on the last 30 days (today and the 29 before) and compares them with the
+    30 days before: the demo fills both, so the changes look like a real site's, not `↑ 3223%`."""
+    result = await run_demo(app.state.runtime, visitors=800, seed=4, now=NOW)
+    assert result.days == 60
+    today = NOW.date()
+    response = await client.get("/api/v1/stats", headers={"X-Pulse-Key": result.query_key},
+                                params={"start_at": (today - timedelta(days=29)).isoformat(),
+                                        "end_at": today.isoformat()})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    current, previous = body["current"], body["previous"]
+    for metric in ("visitors", "pageviews", "sessions"):
+        change = current[metric] / previous[metric] - 1
+        assert -0.5 <= change <= 1.0, (metric, current[metric], previous[metric])
+        assert previous[metric] >= 100, (metric, previous[metric])
