@@ -1,7 +1,8 @@
-"""Identity: identify calls, visitor profiles and traits, user aliases, accounts."""
+"""Identity: identify calls, visitor profiles and traits, user aliases, accounts, SCIM provisioning."""
 
-from pulse.modules.identity import payloads, rest, schema, tables
+from pulse.modules.identity import payloads, rest, schema, scim, tables
 from pulse.modules.module import Module
 
-MODULE = Module("identity", router=rest.router, project_fields=schema.IdentityFields, payloads=payloads.PAYLOADS,
-                tables=tables.TABLES)
+MODULE = Module("identity", router=scim.router_with(rest.router),
+                project_fields=scim.fields_with(schema.IdentityFields), mutation=scim.Mutation,
+                payloads=payloads.PAYLOADS, tables=(*tables.TABLES, *scim.TABLES))
