@@ -376,6 +376,9 @@ async def test_an_admin_creates_a_project_and_sees_its_first_pageview_arrive(bro
     await page.wait_for_function("() => !document.querySelector('main').hasAttribute('aria-busy')")
     assert await page.get_attribute(".card[data-metric=pageviews] .card-value", "data-value") == "1"
     assert f"project={shop}" in page.url
+    href = await page.get_attribute("[data-panel=pages] a.export", "href")
+    download = await page.request.get(live.url + href)  # a CSV link: the admin cookie, the project in the URL
+    assert download.status == 200 and "/" in await download.text()
     await shot("overview")
 
     # Switch projects: another one's overview.

@@ -312,6 +312,7 @@ function mount(root, first) {
   function exportUrl(type, span) {
     const p = new URLSearchParams({ start_at: span.startAt, end_at: span.endAt });
     for (const f of ctx.state.filters) p.append('filter', url.filterText(f));
+    if (ctx.boot.admin) p.set('project_id', ctx.boot.project.id); // an admin session names the project
     return `/api/v1/exports/${type}?${p}`;
   }
 
