@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
-from strawberry.fastapi import GraphQLRouter
 
 from pulse import __version__
 from pulse.admin import rest as admin_rest
@@ -22,10 +21,11 @@ from pulse.ingest.endpoint import CollectEndpoint
 from pulse.modules.installed import installed
 from pulse.observability import ObservabilityMiddleware
 from pulse.ops import router as ops_router
+from pulse.params import query_parameters_check
 from pulse.privacy import rest as privacy_rest
 from pulse.reports import rest_router
 from pulse.runtime import Runtime
-from pulse.web import dashboard, script
+from pulse.web import dashboard, ide, script
 from pulse.web.bodylimit import BodyLimit
 
 # Routes the tracking script calls from a customer's own site: any origin may call them; the
@@ -35,10 +35,11 @@ PUBLIC_PATHS = ("/api/collect", *script.SCRIPT_PATHS)
 
 def rest_routers() -> list[APIRouter]:
     """The platform's routers, every installed module's (its own routes, then its reports'), and
-    the dashboard's and the tracking script's."""
+    the dashboard's, GraphiQL's and the REST docs' (and `/`), and the tracking script's."""
     modules = [router for m in installed() for router in (m.router, m.reports and rest_router(m.name, m.reports))
                if router]
-    return [ops_router, admin_rest.router, privacy_rest.router, *modules, dashboard.router, script.router]
+    return [ops_router, admin_rest.router, privacy_rest.router, *modules, dashboard.router, ide.router,
+            script.router]
 
 
 class Cors:
@@ -80,12 +81,12 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
                 await worker
             await runtime.close()
 
-    app = FastAPI(title="Pulse", version=__version__, lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
-                  openapi_url="/api/openapi.json")
+    app = FastAPI(title="Pulse", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url="/api/openapi.json", dependencies=[query_parameters_check])
     install_error_handlers(app)
     for router in rest_routers():
         app.include_router(router)
-    app.include_router(GraphQLRouter(build_schema(settings), path="/graphql", graphql_ide="graphiql",
+    app.include_router(ide.GraphQLRouter(build_schema(settings), path="/graphql", graphql_ide="graphiql",
                                      allow_queries_via_get=False, context_getter=get_context),
                        include_in_schema=False)
     app.add_middleware(CollectEndpoint)  # POST /api/collect, inside CORS and metrics
