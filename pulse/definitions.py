@@ -22,7 +22,11 @@ The rules every resource shares, enforced here:
 - every statement is scoped by `project_id`: another project's resource is a plain 404, with
   the reference's message, `<Noun> '<id>' not found.`;
 - lists are newest first, paged by `limit`/`offset` (REST) or `first`/`after` (GraphQL), with the
-  `total`; delete answers 204.
+  `total`; delete answers 204;
+- every create, update and delete writes its audit entry (pulse.audit), in the same transaction:
+  `<object_type>.create|update|delete` (`webhook.create`, `scim_user.delete`), the object's public id,
+  and for an update the names of the fields given (never their values: some are secrets). The actor
+  is the caller the access check bound to the request.
 Services never commit; the request or mutation boundary does.
 """
 
@@ -43,7 +47,7 @@ from pydantic.fields import FieldInfo
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pulse import errors
+from pulse import audit, errors
 from pulse.db import as_uuid
 from pulse.graphql.paging import MAX_FIRST, Listing, Window
 from pulse.limits import MAX_OFFSET
@@ -171,11 +175,22 @@ def connection(window: Window, rows: list[Row], total: int, shape: Callable[[Row
 class Definitions(Generic[Row]):
     """The storage of one resource: `table` has `project_id` and `id` (its primary key, in that
     order) and `created_at`. `prefix` is how its ids are shown (`wh-` for webhooks); an id is
-    accepted with or without it."""
+    accepted with or without it. `object_type` names it in the audit log (default: the noun in
+    snake case, `SCIM user` -> `scim_user`)."""
 
     table: type[Row]
     noun: str
     prefix: str = ""
+    object_type: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.object_type:
+            object.__setattr__(self, "object_type", "_".join(self.noun.lower().split()))
+
+    async def _audit(self, session: AsyncSession, project_id: UUID, verb: str, object_id: str,
+                     details: dict[str, Any] | None = None) -> None:
+        await audit.record(session, None, f"{self.object_type}.{verb}", self.object_type, object_id, details,
+                           project_id=project_id)
 
     def public_id(self, row: Row) -> str:
         return f"{self.prefix}{row.id}"
@@ -219,6 +234,7 @@ class Definitions(Generic[Row]):
         session.add(row)
         await session.flush()
         await session.refresh(row)
+        await self._audit(session, project_id, "create", self.public_id(row))
         return row
 
     async def update(self, *, session: AsyncSession, project_id: UUID, id: str | UUID,
@@ -232,6 +248,7 @@ class Definitions(Generic[Row]):
             .execution_options(synchronize_session=False, populate_existing=True))).scalar_one_or_none()
         if row is None:
             raise self.not_found(id)
+        await self._audit(session, project_id, "update", self.public_id(row), {"fields": sorted(values)})
         return row
 
     async def delete(self, *, session: AsyncSession, project_id: UUID, id: str | UUID) -> None:
@@ -240,3 +257,4 @@ class Definitions(Generic[Row]):
             delete(self.table).where(*self._where(project_id, id)).returning(self.table.id))).scalar_one_or_none()
         if gone is None:
             raise self.not_found(id)
+        await self._audit(session, project_id, "delete", f"{self.prefix}{gone}")

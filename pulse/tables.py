@@ -7,7 +7,7 @@ import importlib
 
 from pulse.modules.installed import installed
 
-PLATFORM_TABLES = ["pulse.admin.tables", "pulse.ingest.tables"]
+PLATFORM_TABLES = ["pulse.admin.tables", "pulse.ingest.tables", "pulse.audit"]
 
 
 def import_all_tables() -> None:

@@ -88,7 +88,7 @@ async def get_project(caller: ProjectAdmin, session: SessionDep) -> dict:
 async def create_key(caller: ProjectAdmin, body: KeyIn, session: SessionDep) -> dict:
     key, value = await service.create_key(
         session=session, project_id=caller.project_id, name=body.name, scopes=body.scopes,
-        expires_at=body.expires_at, allowed_modules=body.allowed_modules)
+        expires_at=body.expires_at, allowed_modules=body.allowed_modules, caller=caller)
     created = key_json(key)
     return {"id": created["id"], "key": value, "name": key.name, "scopes": key.scopes,
             "allowed_modules": key.allowed_modules, "expires_at": created["expires_at"],
@@ -103,7 +103,7 @@ async def list_keys(caller: ProjectAdmin, session: SessionDep, runtime: RuntimeD
 
 @router.delete("/{project_id}/keys/{key_id}", status_code=204)
 async def revoke_key(caller: ProjectAdmin, key_id: str, session: SessionDep) -> Response:
-    await service.revoke_key(session=session, project_id=caller.project_id, key_id=key_id)
+    await service.revoke_key(session=session, project_id=caller.project_id, key_id=key_id, caller=caller)
     return Response(status_code=204)
 
 
@@ -116,28 +116,31 @@ async def list_modules(caller: ProjectAdmin, session: SessionDep, window: Slice)
 @router.put("/{project_id}/modules")
 async def update_modules(caller: ProjectAdmin, body: ModulesIn, session: SessionDep) -> dict:
     changes = [ModuleChange(m.name, m.enabled, m.access) for m in body.modules]
-    settings = await service.update_modules(session=session, project_id=caller.project_id, changes=changes)
+    settings = await service.update_modules(session=session, project_id=caller.project_id, changes=changes,
+                                           caller=caller)
     return {"modules": [module_json(m) for m in settings]}
 
 
 @router.post("/{project_id}/modules/{module}/enable")
 async def enable_module(caller: ProjectAdmin, module: str, session: SessionDep) -> dict:
     return module_json(await service.set_module(
-        session=session, project_id=caller.project_id, change=ModuleChange(module, enabled=True)))
+        session=session, project_id=caller.project_id, change=ModuleChange(module, enabled=True), caller=caller))
 
 
 @router.post("/{project_id}/modules/{module}/disable")
 async def disable_module(caller: ProjectAdmin, module: str, session: SessionDep) -> dict:
     return module_json(await service.set_module(
-        session=session, project_id=caller.project_id, change=ModuleChange(module, enabled=False)))
+        session=session, project_id=caller.project_id, change=ModuleChange(module, enabled=False), caller=caller))
 
 
 @router.put("/{project_id}/modules/{module}/access")
 async def set_module_access(caller: ProjectAdmin, module: str, body: AccessIn, session: SessionDep) -> dict:
     return module_json(await service.set_module(
-        session=session, project_id=caller.project_id, change=ModuleChange(module, access=body.access)))
+        session=session, project_id=caller.project_id, change=ModuleChange(module, access=body.access), caller=caller))
 
 
-from pulse.admin.webhooks import rest as webhooks_rest  # noqa: E402 (after this router's own routes)
+from pulse.admin import audit as audit_faces  # noqa: E402 (after this router's own routes)
+from pulse.admin.webhooks import rest as webhooks_rest  # noqa: E402
 
 router.include_router(webhooks_rest.router)
+router.routes.extend(audit_faces.router.routes)  # /api/v1/audit-logs as it is: not under this prefix

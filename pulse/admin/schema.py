@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
-from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
@@ -20,7 +19,7 @@ from pulse.admin.types import (
     ProjectModule,
     all_modules,
 )
-from pulse.auth import PLATFORM, PROJECT_ADMIN, need
+from pulse.auth import PLATFORM, PROJECT_ADMIN, Caller, need
 from pulse.graphql.permissions import allow
 from pulse.graphql.project import Project
 from pulse.modules.registry import Action
@@ -62,27 +61,29 @@ class Mutation:
     async def create_api_key(self, info: Info, project_id: ProjectId, name: str, scopes: list[str],
                              expires_at: datetime | None = None,
                              allowed_modules: list[str] | None = None) -> CreatedApiKey:
-        checked = await _checked(info, project_id)
+        caller = await _checked(info, project_id)
         async with info.context.transaction() as session:
-            key, value = await service.create_key(session=session, project_id=checked, name=name, scopes=scopes,
-                                                  expires_at=expires_at, allowed_modules=allowed_modules)
+            key, value = await service.create_key(session=session, project_id=caller.project_id, name=name,
+                                                  scopes=scopes, expires_at=expires_at,
+                                                  allowed_modules=allowed_modules, caller=caller)
             return CreatedApiKey(key=value, api_key=ApiKey.of(key))
 
     @strawberry.mutation(permission_classes=[allow(PROJECT_ADMIN)],
                          description="Revoke a key; it stops working at once.")
     async def revoke_api_key(self, info: Info, project_id: ProjectId, key_id: strawberry.ID) -> bool:
-        checked = await _checked(info, project_id)
+        caller = await _checked(info, project_id)
         async with info.context.transaction() as session:
-            await service.revoke_key(session=session, project_id=checked, key_id=key_id)
+            await service.revoke_key(session=session, project_id=caller.project_id, key_id=key_id, caller=caller)
         return True
 
     @strawberry.mutation(permission_classes=[allow(PROJECT_ADMIN)], description="Change several modules at once.")
     async def update_modules(self, info: Info, project_id: ProjectId,
                              modules: list[ModuleSettingInput]) -> list[ProjectModule]:
         changes = [ModuleChange(m.name, m.enabled, m.access.value if m.access else None) for m in modules]
-        checked = await _checked(info, project_id)
+        caller = await _checked(info, project_id)
         async with info.context.transaction() as session:
-            settings = await service.update_modules(session=session, project_id=checked, changes=changes)
+            settings = await service.update_modules(session=session, project_id=caller.project_id, changes=changes,
+                                                    caller=caller)
         return [ProjectModule.of(m) for m in settings]
 
     @strawberry.mutation(permission_classes=[allow(PROJECT_ADMIN)])
@@ -99,12 +100,13 @@ class Mutation:
         return await _set(info, project_id, ModuleChange(name, access=access.value))
 
 
-async def _checked(info: Info, project_id: strawberry.ID) -> UUID:
-    """The project the field's permission check resolved (memoized: no second lookup)."""
-    return (await info.context.authorize(PROJECT_ADMIN, project_id, Action.WRITE)).project_id
+async def _checked(info: Info, project_id: strawberry.ID) -> Caller:
+    """The caller the field's permission check resolved, on its project (memoized: no second lookup)."""
+    return await info.context.authorize(PROJECT_ADMIN, project_id, Action.WRITE)
 
 
 async def _set(info: Info, project_id: strawberry.ID, change: ModuleChange) -> ProjectModule:
-    checked = await _checked(info, project_id)
+    caller = await _checked(info, project_id)
     async with info.context.transaction() as session:
-        return ProjectModule.of(await service.set_module(session=session, project_id=checked, change=change))
+        return ProjectModule.of(await service.set_module(session=session, project_id=caller.project_id,
+                                                         change=change, caller=caller))

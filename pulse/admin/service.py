@@ -1,4 +1,8 @@
-"""Projects, API keys and module settings. Plain async functions; the caller commits."""
+"""Projects, API keys and module settings. Plain async functions; the caller commits.
+
+Creating and revoking a key and changing a module write their audit entry (pulse.audit) in the same
+transaction, as `caller` (None: the caller the access check bound, else the system: the CLI, the demo).
+"""
 
 from __future__ import annotations
 
@@ -15,11 +19,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from pulse import errors
+from pulse import audit, errors
 from pulse.access import invalidate_after_commit, last_used_flushing_key, last_used_key
 from pulse.admin.keys import display_prefix, generate_key
 from pulse.admin.tables import ApiKey, Project, ProjectModule
-from pulse.auth import SCOPES, hash_key
+from pulse.auth import SCOPES, Caller, hash_key
 from pulse.db import as_uuid
 from pulse.modules.registry import DEFAULT_ACCESS, MODULES, Access, always_on, is_enabled
 
@@ -148,7 +152,7 @@ async def get_project(*, session: AsyncSession, project_id: str | UUID) -> Proje
 
 async def create_key(*, session: AsyncSession, project_id: UUID, name: str, scopes: list[str],
                      expires_at: datetime | None = None,
-                     allowed_modules: list[str] | None = None) -> tuple[ApiKey, str]:
+                     allowed_modules: list[str] | None = None, caller: Caller | None = None) -> tuple[ApiKey, str]:
     """Create a key; the plain value is returned here once and never stored."""
     await get_project(session=session, project_id=project_id)
     if expires_at is not None:
@@ -163,6 +167,9 @@ async def create_key(*, session: AsyncSession, project_id: UUID, name: str, scop
     session.add(key)
     await session.flush()
     await session.refresh(key)
+    await audit.record(session, caller, "key.create", "api_key", key.id, {
+        "name": key.name, "scopes": key.scopes, "allowed_modules": key.allowed_modules,
+        "expires_at": key.expires_at}, project_id=project_id)
     return key, value
 
 
@@ -191,7 +198,8 @@ async def overlay_last_used(*, redis: aioredis.Redis, project_id: UUID, keys: li
     return keys
 
 
-async def revoke_key(*, session: AsyncSession, project_id: UUID, key_id: str | UUID) -> None:
+async def revoke_key(*, session: AsyncSession, project_id: UUID, key_id: str | UUID,
+                     caller: Caller | None = None) -> None:
     """Revoke a key; every process stops accepting it as soon as this commits."""
     kid = as_uuid(key_id)
     revoked = None
@@ -200,9 +208,10 @@ async def revoke_key(*, session: AsyncSession, project_id: UUID, key_id: str | U
             update(ApiKey)
             .where(ApiKey.project_id == project_id, ApiKey.id == kid, ApiKey.revoked_at.is_(None))
             .values(revoked_at=datetime.now(UTC))
-            .returning(ApiKey.id))).scalar_one_or_none()
+            .returning(ApiKey.name))).scalar_one_or_none()
     if revoked is None:
         raise errors.NotFound(f"API key '{key_id}' not found.")
+    await audit.record(session, caller, "key.revoke", "api_key", kid, {"name": revoked}, project_id=project_id)
     invalidate_after_commit(session, project_id)
 
 
@@ -246,9 +255,10 @@ async def modules_of_projects(*, session: AsyncSession, project_ids: list[UUID])
     return result
 
 
-async def update_modules(*, session: AsyncSession, project_id: UUID,
-                         changes: list[ModuleChange]) -> list[ModuleSetting]:
-    """Apply several module changes at once; all or nothing."""
+async def update_modules(*, session: AsyncSession, project_id: UUID, changes: list[ModuleChange],
+                         caller: Caller | None = None) -> list[ModuleSetting]:
+    """Apply several module changes at once; all or nothing. Each module whose setting really
+    changes gets one `module.update` entry, with what changed."""
     current = {m.name: m for m in await list_modules(session=session, project_id=project_id)}
     rows = {}
     for change in changes:
@@ -264,12 +274,18 @@ async def update_modules(*, session: AsyncSession, project_id: UUID,
             index_elements=[ProjectModule.project_id, ProjectModule.module],
             set_={"enabled": stmt.excluded.enabled, "access": stmt.excluded.access}))
         invalidate_after_commit(session, project_id)
+        for name, row in rows.items():
+            was = {"enabled": current[name].enabled, "access": current[name].access.value}
+            changed = audit.changes(was, {"enabled": row["enabled"], "access": row["access"]})
+            if changed:
+                await audit.record(session, caller, "module.update", "module", name, changed, project_id=project_id)
     return await list_modules(session=session, project_id=project_id)
 
 
-async def set_module(*, session: AsyncSession, project_id: UUID, change: ModuleChange) -> ModuleSetting:
+async def set_module(*, session: AsyncSession, project_id: UUID, change: ModuleChange,
+                     caller: Caller | None = None) -> ModuleSetting:
     """Change one module (enable, disable or access level) and return its new setting."""
     if change.name not in MODULES:
         raise errors.NotFound(f"Module '{change.name}' not found.")
-    settings = await update_modules(session=session, project_id=project_id, changes=[change])
+    settings = await update_modules(session=session, project_id=project_id, changes=[change], caller=caller)
     return next(m for m in settings if m.name == change.name)

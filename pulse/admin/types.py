@@ -8,12 +8,16 @@ from uuid import UUID
 import strawberry
 from strawberry.types import Info
 
+from pulse import audit
 from pulse.admin import service
+from pulse.admin.audit import AuditLog
 from pulse.admin.loaders import load_keys_by_project, load_modules_by_project
 from pulse.admin.tables import ApiKey as ApiKeyRow
 from pulse.admin.tables import Project as ProjectRow
 from pulse.auth import PROJECT_ADMIN
+from pulse.definitions import Connection, connection
 from pulse.graphql.loaders import Loader
+from pulse.graphql.paging import Window
 from pulse.graphql.permissions import allow
 from pulse.modules.registry import MODULES, Access, ModuleInfo
 
@@ -110,6 +114,13 @@ class ProjectFields:
     @strawberry.field(permission_classes=[allow(PROJECT_ADMIN)], description="All 33 modules' settings.")
     async def modules(self, info: Info) -> list[ProjectModule]:
         return [ProjectModule.of(m) for m in await ModulesByProject.of(info.context).load(self.project_uuid)]
+
+    @strawberry.field(permission_classes=[allow(PROJECT_ADMIN)],
+                      description="The audit trail: who did what, when, to which object; newest first.")
+    async def audit_logs(self, info: Info, first: int = 100, after: str | None = None) -> Connection[AuditLog]:
+        window = Window.of(first, after)
+        rows, total = await audit.page(session=info.context.session, project_id=self.project_uuid, window=window)
+        return connection(window, rows, total, AuditLog.of)
 
 
 @strawberry.input

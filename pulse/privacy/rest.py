@@ -21,5 +21,6 @@ async def get_settings(caller: ProjectAdmin, session: SessionDep) -> dict:
 
 @router.put("/settings")
 async def update_settings(caller: ProjectAdmin, session: SessionDep, body: dict[str, Any] = Body(...)) -> dict:
-    updated = await service.update_settings(session=session, project_id=caller.project_id, changes=body)
+    updated = await service.update_settings(session=session, project_id=caller.project_id, changes=body,
+                                           caller=caller)
     return updated.as_dict()

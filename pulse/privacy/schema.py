@@ -56,5 +56,6 @@ class Mutation:
         caller = await info.context.authorize(PROJECT_ADMIN, project_id, Action.WRITE)
         changes = {name: value for name, value in vars(input).items() if value is not strawberry.UNSET}
         async with info.context.transaction() as session:
-            updated = await service.update_settings(session=session, project_id=caller.project_id, changes=changes)
+            updated = await service.update_settings(session=session, project_id=caller.project_id, changes=changes,
+                                                    caller=caller)
         return PrivacySettings.of(updated)

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pulse import errors
+from pulse import audit, errors
 from pulse.access import invalidate_after_commit
+from pulse.auth import Caller
 from pulse.ingest.tables import privacy_settings
 from pulse.privacy.settings import FIELDS, PrivacySettings, from_row
 
@@ -56,13 +57,20 @@ def _validated(changes: dict) -> dict:
     return clean
 
 
-async def update_settings(*, session: AsyncSession, project_id: UUID, changes: dict) -> PrivacySettings:
-    """Apply the given fields (others keep their value); ingestion sees the change at once."""
-    updated = replace(await get_settings(session=session, project_id=project_id), **_validated(changes))
+async def update_settings(*, session: AsyncSession, project_id: UUID, changes: dict,
+                          caller: Caller | None = None) -> PrivacySettings:
+    """Apply the given fields (others keep their value); ingestion sees the change at once. A real
+    change writes one `privacy_settings.update` audit entry with each changed field's from and to."""
+    current = await get_settings(session=session, project_id=project_id)
+    updated = replace(current, **_validated(changes))
     values = {"project_id": project_id, **updated.as_dict()}
     stmt = insert(privacy_settings).values(values)
     await session.execute(stmt.on_conflict_do_update(
         index_elements=[privacy_settings.c.project_id],
         set_={**{name: stmt.excluded[name] for name in FIELDS}, "updated_at": stmt.excluded.updated_at}))
     invalidate_after_commit(session, project_id)
+    changed = audit.changes(current.as_dict(), updated.as_dict())
+    if changed:
+        await audit.record(session, caller, "privacy_settings.update", "privacy_settings", project_id, changed,
+                           project_id=project_id)
     return updated
