@@ -39,7 +39,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from pulse import errors
+from pulse import audit, errors
 from pulse.admin.tables import ApiKey, Project, ProjectModule
 from pulse.auth import (
     KEY_FORMAT,
@@ -48,6 +48,7 @@ from pulse.auth import (
     AdminSession,
     Caller,
     KeyRecord,
+    Need,
     ProjectAccess,
     SessionKey,
     check,
@@ -58,7 +59,7 @@ from pulse.db import after_commit, as_uuid
 from pulse.ingest.tables import privacy_settings
 from pulse.limits import AUTH_FAILURE_BURST, AUTH_FAILURE_INTERVAL
 from pulse.lru import LRU
-from pulse.modules.registry import MODULES, Access
+from pulse.modules.registry import MODULES, Access, Action
 from pulse.pipelining import Pipeliner
 from pulse.privacy.settings import DEFAULTS as PRIVACY_DEFAULTS
 from pulse.privacy.settings import from_row
@@ -352,7 +353,12 @@ class AccessControl:
             raise errors.RedisUnavailable() from exc
         return result
 
-    check = staticmethod(check)
+    @staticmethod
+    def check(caller: Caller, need: Need, action: Action) -> None:
+        """The pure rules (pulse.auth.check); a caller that passes is who acts in this request, for the
+        audit entries written without one (pulse.audit.acting)."""
+        check(caller, need, action)
+        audit.acting(caller)
 
     async def invalidate(self, project_id: UUID) -> None:
         """Called after a change to a project's keys or modules has committed."""

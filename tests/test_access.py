@@ -239,7 +239,7 @@ async def test_no_key_value_reaches_a_log_line(settings, client):
     try:
         async with serving(make_app(settings)) as c:
             assert (await c.get(f"/api/v1/probe/funnels?key={key}")).status_code == 404  # not in this app
-            assert (await c.get(f"/api/v1/stats?key={key}&range=7d")).status_code == 200
+            assert (await c.get(f"/api/v1/stats?key={key}&limit=5")).status_code == 200
             refused = await c.get(f"/api/v1/stats?key={unknown}")
             assert refused.status_code == 401 and unknown not in refused.text
         logging.getLogger("uvicorn.error").info('%s - "%s %s HTTP/%s" %d', "203.0.113.9", "GET",

@@ -20,7 +20,6 @@ FIELDS = {"id", "action", "actor_type", "actor_id", "object_type", "object_id", 
 HOOK = "https://hooks.slack.com/services/T00/B00/xxxxx"  # a public name: stored, never called here
 SECRET = "whsec_audit_secret_2026"
 # Until the access check binds its caller (pulse.audit.acting), saved definitions record the system.
-UNBOUND = pytest.mark.xfail(strict=True, reason="pulse/access.py does not yet call pulse.audit.acting(caller)")
 
 
 @pytest.fixture
@@ -201,7 +200,6 @@ async def test_webhooks_are_audited_by_the_definitions_helper(client, site):
     assert SECRET not in str(entries)
 
 
-@UNBOUND
 async def test_webhook_entries_name_the_caller(client, site):
     _, by_key = await webhook_calls(client, site, site["admin"])
     _, by_token = await webhook_calls(client, site, ADMIN)
@@ -240,7 +238,6 @@ async def test_scim_users_and_groups_are_audited_by_the_definitions_helper(clien
         ("scim_group.delete", "scim_group", gid), ("scim_user.delete", "scim_user", uid)]
 
 
-@UNBOUND
 async def test_scim_entries_name_the_caller(client, site):
     *_, entries = await scim_calls(client, site, site["admin"])
     assert {(e["actor_type"], e["actor_id"]) for e in entries} == {("api_key", site["admin_id"])}

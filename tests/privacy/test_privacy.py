@@ -9,6 +9,8 @@ from tests.helpers import ADMIN, CHROME, GOOGLEBOT, create_key, create_project, 
 DEFAULTS = {"anonymize_ip": True, "respect_dnt": True, "bot_filtering": True, "consent_required": False,
             "allowed_consent_modes": ["analytics"], "blocked_user_agents": []}
 
+PAGEVIEW = {"type": "pageview", "path": "/"}
+
 
 @pytest.fixture
 async def site(client) -> dict:
@@ -79,21 +81,21 @@ async def test_graphql_privacy_settings(client, site):
 
 @pytest.mark.parametrize("header", ["DNT", "Sec-GPC"])
 async def test_do_not_track_and_global_privacy_control(client, app, site, header):
-    response = await client.post("/api/collect", json={"type": "pageview"}, headers={**site["ingest"], header: "1"})
-    assert response.status_code == 200 and response.json() == {"ok": True}
+    response = await client.post("/api/collect", json=PAGEVIEW, headers={**site["ingest"], header: "1"})
+    assert response.status_code == 200 and response.json() == {"ok": True, "dropped": "dnt"}
     assert await pageviews(app, site) == 0
     await put(client, site, {"respect_dnt": False})
-    await client.post("/api/collect", json={"type": "pageview"}, headers={**site["ingest"], header: "1"})
+    await client.post("/api/collect", json=PAGEVIEW, headers={**site["ingest"], header: "1"})
     assert await pageviews(app, site) == 1
 
 
 async def test_consent_required(client, app, site):
     await put(client, site, {"consent_required": True, "allowed_consent_modes": ["analytics"]})
-    for body in ({"type": "pageview"}, {"type": "pageview", "consent_granted": False},
-                 {"type": "pageview", "consent_granted": "true", "consent_mode": "marketing"}):
+    for body in (PAGEVIEW, {"type": "pageview", "path": "/", "consent_granted": False},
+                 {"type": "pageview", "path": "/", "consent_granted": "true", "consent_mode": "marketing"}):
         assert (await client.post("/api/collect", json=body, headers=site["ingest"])).status_code == 200
     assert await pageviews(app, site) == 0
-    granted = {"type": "pageview", "consent_granted": "true", "consent_mode": "analytics"}
+    granted = {"type": "pageview", "path": "/", "consent_granted": "true", "consent_mode": "analytics"}
     await client.post("/api/collect", json=granted, headers=site["ingest"])
     assert await pageviews(app, site) == 1
 
@@ -101,31 +103,31 @@ async def test_consent_required(client, app, site):
 async def test_blocked_user_agents(client, app, site):
     await put(client, site, {"blocked_user_agents": ["Synthetic-Monitor"]})
     agent = CHROME + " synthetic-monitor/1.0"
-    await client.post("/api/collect", json={"type": "pageview"}, headers={**site["ingest"], "User-Agent": agent})
+    await client.post("/api/collect", json=PAGEVIEW, headers={**site["ingest"], "User-Agent": agent})
     assert await pageviews(app, site) == 0
 
 
 async def test_blocked_user_agents_apply_to_a_forwarded_agent(client, app, site):
     await put(client, site, {"blocked_user_agents": ["Synthetic-Monitor"]})
     server = {**site["ingest"], "User-Agent": "pulse-analytics-node/1.0.0"}
-    batch = [{"type": "pageview", "visitor_id": "v1", "user_agent": CHROME + " synthetic-monitor/1.0"},
-             {"type": "pageview", "visitor_id": "v2", "user_agent": CHROME}]
+    batch = [{"type": "pageview", "path": "/", "visitor_id": "v1", "user_agent": CHROME + " synthetic-monitor/1.0"},
+             {"type": "pageview", "path": "/", "visitor_id": "v2", "user_agent": CHROME}]
     assert (await client.post("/api/collect", json=batch, headers=server)).json()["accepted"] == 1
     assert await pageviews(app, site) == 1
 
 
 async def test_bot_filtering_can_be_turned_off(client, app, site):
-    await client.post("/api/collect", json={"type": "pageview"}, headers={**site["ingest"], "User-Agent": GOOGLEBOT})
+    await client.post("/api/collect", json=PAGEVIEW, headers={**site["ingest"], "User-Agent": GOOGLEBOT})
     assert await pageviews(app, site) == 0
     await put(client, site, {"bot_filtering": False})
-    await client.post("/api/collect", json={"type": "pageview"}, headers={**site["ingest"], "User-Agent": GOOGLEBOT})
+    await client.post("/api/collect", json=PAGEVIEW, headers={**site["ingest"], "User-Agent": GOOGLEBOT})
     assert await pageviews(app, site) == 1
     device = await rows(app, "SELECT device FROM pageviews WHERE project_id = :p", p=site["id"])
     assert device == [{"device": "Bot"}]
 
 
 async def test_the_raw_ip_is_never_stored(client, app, site):
-    await client.post("/api/collect", json={"type": "pageview", "path": "/"}, headers=site["ingest"])
+    await client.post("/api/collect", json=PAGEVIEW, headers=site["ingest"])
     await drain(app)
     dump = await rows(app, "SELECT row_to_json(p)::text AS row FROM pageviews p WHERE project_id = :p", p=site["id"])
     visitors = await rows(app, "SELECT visitor_id FROM visitors WHERE project_id = :p", p=site["id"])
