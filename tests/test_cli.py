@@ -49,7 +49,7 @@ def test_serve_on_embedded_defaults_becomes_ready_and_stops_its_servers(tmp_path
         assert "PULSE_COOKIE_SECRET" in secrets
         listed = httpx.get(f"http://127.0.0.1:{port}/api/admin/projects",
                            headers={"Authorization": f"Bearer {token}"})
-        assert listed.status_code == 200 and listed.json() == {"data": []}
+        assert listed.status_code == 200 and listed.json() == {"data": [], "total": 0}
     finally:
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=60)
