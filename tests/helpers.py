@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -195,3 +196,23 @@ def error_envelope(status: int, content: bytes, content_type: str) -> str | None
     if not (isinstance(body, dict) and isinstance(body.get("error"), str)):
         return f'an error body that is not {{"error": "<string>"}}: {content[:300]!r}'
     return None
+
+
+def needs_esbuild(package: Path):
+    """Skip unless Node and the front-end package's node_modules are there (`make test` installs them)."""
+    import pytest
+
+    missing = shutil.which("node") is None or not (package / "node_modules" / "esbuild").exists()
+    return pytest.mark.skipif(missing, reason=f"needs Node and `npm --prefix {package.relative_to(ROOT)} ci` "
+                                              "(make test runs it)")
+
+
+def assert_assets_built_from_sources(package: Path, out: Path) -> None:
+    """Build the front-end package into `out` and compare with its checked-in assets/, byte for byte."""
+    subprocess.run(["node", str(package / "build.mjs"), str(out)], check=True, cwd=package, timeout=180)
+    built = sorted(p.name for p in out.iterdir())
+    assert built == sorted(p.name for p in (package / "assets").iterdir())
+    where = package.relative_to(ROOT)
+    for name in built:
+        assert (out / name).read_bytes() == (package / "assets" / name).read_bytes(), (
+            f"{where}/assets/{name} is stale: run `npm --prefix {where} run build`")

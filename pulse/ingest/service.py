@@ -133,24 +133,21 @@ class Ingestor:
                 continue
             items.append(item)
         accepted = 0
-        drops: dict[str, int] | None = None  # reason -> payloads dropped; made only when one is
+        drops: dict[str, int] = {}  # reason -> payloads dropped on purpose
         if items:
             kept: list[tuple[Item, Agent]] = []
             if reason := self._request_drop(privacy, client):
-                drops = {reason: len(items)}
+                drops[reason] = len(items)
             else:
                 for item in items:
                     agent = agent_of(item, client)
-                    reason = self._item_drop(privacy, item, agent)
-                    if reason is None:
+                    if (reason := self._item_drop(privacy, item, agent)) is None:
                         kept.append((item, agent))
-                    elif drops is None:
-                        drops = {reason: 1}
                     else:
                         drops[reason] = drops.get(reason, 0) + 1
             records = await self._records(kept, caller, client, privacy, now) if kept else []
             accepted = len(records)
-            if drops is not None:
+            if drops:
                 count_drops(drops)
                 if BOT in drops:  # one bot hit per request, however many payloads it carried
                     records.append(Record(id=uuid.uuid4().bytes, type="bot", ts=to_micros(now)))
@@ -158,10 +155,10 @@ class Ingestor:
                 await self.buffer.append(project.project_id,
                                          encode_entry(Entry(project.project_id.bytes, records)))
         if not parsed.batch:
-            return {"ok": True} if drops is None else {"ok": True, "dropped": next(iter(drops))}
+            return {"ok": True, "dropped": next(iter(drops))} if drops else {"ok": True}
         answer = {"ok": True, "accepted": accepted,
                   "errors": [{"index": p.index, "error": p.error} for p in sorted(problems, key=lambda p: p.index)]}
-        if drops is not None:
+        if drops:
             answer["dropped"] = drops
         return answer
 

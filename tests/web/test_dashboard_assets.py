@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
-
 from pulse.web import dashboard
+from tests.helpers import assert_assets_built_from_sources, needs_esbuild
 
 ROOT = Path(dashboard.__file__).parent / "dashboard"
 
 
-@pytest.mark.skipif(shutil.which("node") is None or not (ROOT / "node_modules" / "esbuild").exists(),
-                    reason="needs Node and `npm --prefix pulse/web/dashboard ci` (make test runs it)")
+@needs_esbuild(ROOT)
 def test_the_checked_in_assets_are_built_from_the_current_sources(tmp_path):
-    subprocess.run(["node", str(ROOT / "build.mjs"), str(tmp_path)], check=True, cwd=ROOT, timeout=120)
-    built = sorted(p.name for p in tmp_path.iterdir())
-    assert built == sorted(p.name for p in (ROOT / "assets").iterdir())
-    for name in built:
-        assert (tmp_path / name).read_bytes() == (ROOT / "assets" / name).read_bytes(), (
-            f"pulse/web/dashboard/assets/{name} is stale: run `npm --prefix pulse/web/dashboard run build`")
+    assert_assets_built_from_sources(ROOT, tmp_path)
 
 
 async def test_assets_are_served_gzipped_with_a_versioned_url(client):

@@ -6,7 +6,6 @@ the session may read the module; empty projects say what to do."""
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -14,36 +13,14 @@ import pytest_asyncio
 
 from tests.browser import browser, live_server, poll  # noqa: F401
 from tests.helpers import ADMIN, CHROME, create_key, create_project, key_header
+from tests.modules.identity import dataset
+from tests.modules.identity.dataset import D2, at, identify
 
-D1 = (datetime.now(UTC) - timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)
-D2 = D1 + timedelta(days=1)
 MARKUP = "<img src=x onerror=alert(1)>"
 
-
-def at(day: datetime, hour: int, minute: int = 0) -> str:
-    return (day + timedelta(hours=hour, minutes=minute)).isoformat()
-
-
-def identify(visitor: str, when: str, **payload) -> dict:
-    return {"type": "identify", "visitor_id": visitor, "timestamp": when, "payload": payload}
-
-
-# As tests/modules/identity/dataset.py: acme has v1 and v2 (one user, u1); plus v6, whose trait is markup.
+# tests/modules/identity/dataset.py's (acme has v1 and v2, one user u1), plus v6, whose trait is markup.
 SENDS = [
-    identify("v1", at(D1, 10), user_id="u1", traits={"plan": "pro", "name": "Ada"},
-             account={"id": "acme", "traits": {"tier": "gold"}, "role": "admin"}),
-    {"type": "pageview", "visitor_id": "v1", "path": "/", "timestamp": at(D1, 10)},
-    {"type": "pageview", "visitor_id": "v1", "path": "/pricing", "timestamp": at(D1, 10, 2)},
-    {"type": "event", "visitor_id": "v1", "name": "purchase", "revenue_amount": 49.99, "revenue_currency": "USD",
-     "timestamp": at(D1, 10, 3)},
-    identify("v4", at(D1, 11), traits={"email": "ann@example.test"}),
-    {"type": "pageview", "visitor_id": "v4", "path": "/", "timestamp": at(D1, 11)},
-    identify("v2", at(D2, 9), user_id="u1", traits={"plan": "team"}, account_id="acme", account_role="member"),
-    {"type": "pageview", "visitor_id": "v2", "path": "/docs", "timestamp": at(D2, 9)},
-    {"type": "event", "visitor_id": "v2", "name": "signup", "timestamp": at(D2, 9, 1)},
-    identify("v3", at(D2, 12), user_id="u2", traits={"plan": "free"},
-             account={"id": "globex", "traits": {"tier": "silver"}}),
-    {"type": "pageview", "visitor_id": "v3", "path": "/", "timestamp": at(D2, 12)},
+    *dataset.SENDS,
     identify("v6", at(D2, 14), traits={"nickname": MARKUP, "seats": 42}),
     {"type": "pageview", "visitor_id": "v6", "path": "/", "timestamp": at(D2, 14)},
 ]

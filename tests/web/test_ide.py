@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -19,7 +17,7 @@ from playwright.async_api import Error as PlaywrightError
 from pulse.web import ide
 from pulse.web.dashboard import HTML_HEADERS
 from tests.browser import browser, live_server, poll  # noqa: F401
-from tests.helpers import create_key, create_project
+from tests.helpers import assert_assets_built_from_sources, create_key, create_project, needs_esbuild
 
 ROOT = Path(ide.__file__).parent / "ide"
 PAGES = {"/graphql": "graphiql", "/api/docs": "docs"}
@@ -47,15 +45,9 @@ def client(site):
     return site["client"]
 
 
-@pytest.mark.skipif(shutil.which("node") is None or not (ROOT / "node_modules" / "esbuild").exists(),
-                    reason="needs Node and `npm --prefix pulse/web/ide ci` (make test runs it)")
+@needs_esbuild(ROOT)
 def test_the_checked_in_assets_are_built_from_the_current_sources(tmp_path):
-    subprocess.run(["node", str(ROOT / "build.mjs"), str(tmp_path)], check=True, cwd=ROOT, timeout=180)
-    built = sorted(p.name for p in tmp_path.iterdir())
-    assert built == sorted(p.name for p in (ROOT / "assets").iterdir())
-    for name in built:
-        assert (tmp_path / name).read_bytes() == (ROOT / "assets" / name).read_bytes(), (
-            f"pulse/web/ide/assets/{name} is stale: run `npm --prefix pulse/web/ide run build`")
+    assert_assets_built_from_sources(ROOT, tmp_path)
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -114,12 +114,7 @@ class ScimGroupInput:
     members: list[strawberry.ID] | None = strawberry.UNSET
 
 
-def _body(input_: object) -> dict:
-    """A GraphQL input as the REST body: UNSET fields left out, and so are unset sub-fields."""
-    return given(input_)
-
-
-async def _group(info: Info, session, group: GroupRow) -> ScimGroup:
+async def _group(session, group: GroupRow) -> ScimGroup:
     members = await service.members_of(session=session, project_id=group.project_id, group_ids=[group.id])
     return ScimGroup.of(group, members[group.id])
 
@@ -156,7 +151,7 @@ class ScimFields:
     async def scim_group(self, info: Info, id: strawberry.ID) -> ScimGroup:
         caller = await info.context.authorize(READ, self.project_uuid, Action.READ)
         group = await service.get_group(session=info.context.session, project_id=caller.project_id, group_id=id)
-        return await _group(info, info.context.session, group)
+        return await _group(info.context.session, group)
 
 
 async def _project(info: Info, project_id: strawberry.ID | None) -> UUID:
@@ -170,7 +165,7 @@ class Mutation:
         checked = await _project(info, project_id)
         async with info.context.transaction() as session:
             return ScimUser.of(await service.create_user(session=session, project_id=checked,
-                                                         values=service.user_values(_body(input))))
+                                                         values=service.user_values(given(input))))
 
     @strawberry.mutation(permission_classes=writable, description="Change the fields given of a provisioned user.")
     async def replace_scim_user(self, info: Info, id: strawberry.ID, input: ScimUserInput,
@@ -178,7 +173,7 @@ class Mutation:
         checked = await _project(info, project_id)
         async with info.context.transaction() as session:
             return ScimUser.of(await service.update_user(session=session, project_id=checked, user_id=id,
-                                                         values=service.user_values(_body(input), partial=True)))
+                                                         values=service.user_values(given(input), partial=True)))
 
     @strawberry.mutation(permission_classes=writable, description="Deprovision a user; its profile goes too.")
     async def delete_scim_user(self, info: Info, id: strawberry.ID, project_id: ProjectId = None) -> bool:
@@ -191,10 +186,10 @@ class Mutation:
     async def create_scim_group(self, info: Info, input: ScimGroupInput, project_id: ProjectId = None) -> ScimGroup:
         checked = await _project(info, project_id)
         async with info.context.transaction() as session:
-            values, members = service.group_values(_body(input))
+            values, members = service.group_values(given(input))
             group = await service.create_group(session=session, project_id=checked, values=values,
                                                members=members or [])
-            return await _group(info, session, group)
+            return await _group(session, group)
 
     @strawberry.mutation(permission_classes=writable,
                          description="Change a group's details; `members` replace the list.")
@@ -202,10 +197,10 @@ class Mutation:
                                  project_id: ProjectId = None) -> ScimGroup:
         checked = await _project(info, project_id)
         async with info.context.transaction() as session:
-            values, members = service.group_values(_body(input), partial=True)
+            values, members = service.group_values(given(input), partial=True)
             group = await service.update_group(session=session, project_id=checked, group_id=id, values=values,
                                                members=members)
-            return await _group(info, session, group)
+            return await _group(session, group)
 
     @strawberry.mutation(permission_classes=writable, description="Remove a group (its users stay).")
     async def delete_scim_group(self, info: Info, id: strawberry.ID, project_id: ProjectId = None) -> bool:

@@ -199,6 +199,17 @@ def user_values(body: dict[str, Any], context: Context) -> dict[str, Any]:
     return _user_model_values(model)
 
 
+def _page(request: Request) -> tuple[int, int]:
+    """The list's 1-based `startIndex` and its `count` (RFC 7644 3.4.2.4), clamped to what we serve."""
+    return max(_integer(request, "startIndex", 1), 1), min(max(_integer(request, "count", 100), 0), MAX_FIRST)
+
+
+def _list_response(request: Request, total: int, start: int, resources: list[dict[str, Any]]) -> Response:
+    """A ListResponse of `resources`, each cut to the requested attributes."""
+    return scim_response({"schemas": [LIST_SCHEMA], "totalResults": total, "startIndex": start,
+                          "itemsPerPage": len(resources), "Resources": [_project(r, request) for r in resources]})
+
+
 def _user_model_values(model: Any) -> dict[str, Any]:
     dumped = model.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
     user_name = (dumped.get("userName") or "").strip()
@@ -224,14 +235,11 @@ async def _user_out(request: Request, session: Any, user: ScimUser) -> dict[str,
 @router.get("/Users")
 async def list_users(request: Request, caller: Admin, session: SessionDep) -> Response:
     where = user_condition(request.query_params.get("filter"))
-    start = max(_integer(request, "startIndex", 1), 1)
-    count = min(max(_integer(request, "count", 100), 0), MAX_FIRST)
+    start, count = _page(request)
     users, total = await service.search_users(session=session, project_id=caller.project_id, where=where,
                                               offset=start - 1, limit=count)
     groups = await service.groups_of(session=session, project_id=caller.project_id, user_ids=[u.id for u in users])
-    return scim_response({"schemas": [LIST_SCHEMA], "totalResults": total, "startIndex": start,
-                          "itemsPerPage": len(users),
-                          "Resources": [_project(user_resource(request, u, groups[u.id]), request) for u in users]})
+    return _list_response(request, total, start, [user_resource(request, u, groups[u.id]) for u in users])
 
 
 @router.post("/Users")
@@ -305,14 +313,11 @@ async def _group_out(request: Request, session: Any, group: ScimGroup) -> dict[s
 @router.get("/Groups")
 async def list_groups(request: Request, caller: Admin, session: SessionDep) -> Response:
     where = group_condition(request.query_params.get("filter"))
-    start = max(_integer(request, "startIndex", 1), 1)
-    count = min(max(_integer(request, "count", 100), 0), MAX_FIRST)
+    start, count = _page(request)
     groups, total = await service.search_groups(session=session, project_id=caller.project_id, where=where,
                                                 offset=start - 1, limit=count)
     members = await service.members_of(session=session, project_id=caller.project_id, group_ids=[g.id for g in groups])
-    return scim_response({"schemas": [LIST_SCHEMA], "totalResults": total, "startIndex": start,
-                          "itemsPerPage": len(groups),
-                          "Resources": [_project(group_resource(request, g, members[g.id]), request) for g in groups]})
+    return _list_response(request, total, start, [group_resource(request, g, members[g.id]) for g in groups])
 
 
 @router.post("/Groups")
