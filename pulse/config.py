@@ -57,6 +57,9 @@ class Settings(BaseSettings):
 
     # Ingestion.
     geoip_city_db: str | None = Field(None, validation_alias=_env("PULSE_GEOIP_CITY_DB"))
+    # How long a DSAR delete waits for the writer to apply it before answering 202 (it is applied
+    # anyway); at most 4 s, under the Redis client's socket timeout.
+    dsar_wait_seconds: float = Field(4.0, ge=0, le=4, validation_alias=_env("PULSE_DSAR_WAIT_SECONDS"))
     ingest_shards: int = Field(2, ge=1, le=64, validation_alias=_env("PULSE_INGEST_SHARDS"))
     ingest_max_backlog: int = Field(200_000, ge=1, validation_alias=_env("PULSE_INGEST_MAX_BACKLOG"))
     ingest_batch_size: int = Field(200, ge=1, validation_alias=_env("PULSE_INGEST_BATCH_SIZE"))

@@ -61,11 +61,12 @@ class IngestBuffer:
         return (self.backlog.get(shard, 0) >= self.max_backlog
                 or self.backlog_bytes.get(shard, 0) >= self.max_backlog_bytes)
 
-    async def append(self, project_id: UUID, entry: bytes) -> None:
-        """Append one request's packed records; returns once Redis has them."""
+    async def append(self, project_id: UUID, entry: bytes, *, bounded: bool = True) -> None:
+        """Append one request's packed records; returns once Redis has them. `bounded=False`: a
+        small control entry (a DSAR delete), taken even when the backlog is full."""
         shard = shard_of(project_id, self.shards)
         key = stream_key(shard)
-        if self._full(shard) and not await self._drained(shard):
+        if bounded and self._full(shard) and not await self._drained(shard):
             # Refuse rather than let the stream grow without bound while writers catch up.
             raise errors.Unavailable(BACKLOGGED, retry_after=5)
 

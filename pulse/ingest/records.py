@@ -41,11 +41,23 @@ class Record(msgspec.Struct, array_like=True, gc=False):
     data: ItemData | None = None  # noqa: F821 (bound on first use: see data_union)
 
 
+class Forget(msgspec.Struct, array_like=True, gc=False):
+    """A request to forget one visitor (pulse.privacy.dsar): applied by the writer in stream order,
+    so what was accepted for the visitor before it is deleted too, never written after it."""
+
+    visitor_id: str
+    request_id: str  # the writer publishes what it deleted under this id
+    actor_type: str  # who asked, for the audit entry (pulse.audit.actor)
+    actor_id: str | None = None
+
+
 class Entry(msgspec.Struct, array_like=True, gc=False):
-    """One stream entry: the records one request brought, for one project."""
+    """One stream entry: the records one request brought, for one project, or (`forget`, with no
+    records) a visitor to forget."""
 
     project_id: bytes
     records: list[Record]
+    forget: Forget | None = None
 
 
 encode_entry = msgspec.msgpack.Encoder().encode

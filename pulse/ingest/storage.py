@@ -42,12 +42,16 @@ class Staged:
         self.visitor_nos: dict = {}
         self.sessions: dict = {}
         self.bitmaps: dict = {}
+        self.forgotten: list[tuple[UUID, str, int | None]] = []  # (project, visitor_id, visitor_no)
 
     def apply(self, storage: Storage) -> None:
         for target, values in ((storage.visitor_nos, self.visitor_nos), (storage.sessions, self.sessions),
                                (storage.bitmaps, self.bitmaps)):
             for key, value in values.items():
                 target.put(key, value)
+        for project_id, visitor_id, visitor_no in self.forgotten:
+            storage.visitor_nos.pop((project_id, visitor_id), None)
+            storage.sessions.pop((project_id, visitor_no), None)
 
 
 Body = Callable[[asyncpg.Connection, Staged], Awaitable[None]]
@@ -92,12 +96,12 @@ class Storage:
     async def store(self, conn: asyncpg.Connection, project_id: UUID, records: list[Record],
                     staged: Staged) -> None:
         """Store one project's records in the connection's transaction (nothing for a deleted project)."""
-        if await self._project_exists(conn, project_id):
+        if await self.project_exists(conn, project_id):
             await self._write_project(conn, project_id, records, staged)
             for r in records:
                 staged.written[r.type] += 1
 
-    async def _project_exists(self, conn: asyncpg.Connection, project_id: UUID) -> bool:
+    async def project_exists(self, conn: asyncpg.Connection, project_id: UUID) -> bool:
         if project_id not in self.timezones:
             tz = await conn.fetchval("SELECT timezone FROM projects WHERE id = $1", project_id)
             if tz is None:
@@ -252,6 +256,47 @@ class Storage:
                     bitmap_bytes = bitmap.serialize()
             rows.append((project_id, *key, *counters, bitmap_bytes))
         await conn.executemany(sinks.ROLLUP_UPSERT, rows)
+
+
+    async def take_back(self, conn: asyncpg.Connection, project_id: UUID, visitor_no: int, deltas: Deltas,
+                        staged: Staged) -> int:
+        """Take a forgotten visitor's contribution (`deltas`, as their rows once added it) out of the
+        rollups: its counters subtracted, the visitor's number removed from the bitmaps, rows left
+        with nothing deleted. Returns how many rollup rows changed."""
+        keys = sorted(deltas.keys())
+        if not keys:
+            return 0
+        rows = await conn.fetch(
+            f"SELECT r.day, r.dimension, r.value, {', '.join(f'r.{c}' for c in COUNTERS)}, r.visitors "
+            "FROM daily_rollups r JOIN unnest($2::date[], $3::text[], $4::text[]) AS k(day, dimension, value) "
+            "ON r.day = k.day AND r.dimension = k.dimension AND r.value = k.value "
+            "WHERE r.project_id = $1 FOR UPDATE OF r", project_id,
+            [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys])
+        updates, deletes = [], []
+        for row in rows:
+            key: Key = (row["day"], row["dimension"], row["value"])
+            taken = deltas.counters.get(key, [0] * len(COUNTERS))
+            # Never below zero: a count the visitor's rows cannot fully explain stays at zero.
+            counters = [max(0, row[c] - amount) for c, amount in zip(COUNTERS, taken, strict=True)]
+            bitmap = BitMap.deserialize(row["visitors"])
+            bitmap.discard(visitor_no)
+            staged.bitmaps[(project_id, *key)] = bitmap
+            if not any(counters) and not bitmap:
+                deletes.append(key)
+            else:
+                updates.append((project_id, *key, *counters, bitmap.serialize()))
+        if updates:
+            await conn.executemany(
+                f"UPDATE daily_rollups SET {', '.join(f'{c} = ${i}' for i, c in enumerate(COUNTERS, 5))}, "
+                f"visitors = ${len(COUNTERS) + 5} WHERE project_id = $1 AND day = $2 AND dimension = $3 "
+                "AND value = $4", updates)
+        if deletes:
+            await conn.execute(
+                "DELETE FROM daily_rollups r "
+                "USING unnest($2::date[], $3::text[], $4::text[]) AS k(day, dimension, value) "
+                "WHERE r.project_id = $1 AND r.day = k.day AND r.dimension = k.dimension AND r.value = k.value",
+                project_id, [k[0] for k in deletes], [k[1] for k in deletes], [k[2] for k in deletes])
+        return len(rows)
 
 
 class SessionBatch:

@@ -41,9 +41,14 @@ CONTEXT = [
 ]
 
 
-def collected(name: str, *columns: Column) -> Table:
+def collected(name: str, *columns: Column, activity: bool = False) -> Table:
     """A monthly-partitioned table of one collected type: list it in its module's `tables`
-    (pulse.ingest.partitions finds the partitioned ones there)."""
+    (pulse.ingest.partitions finds the partitioned ones there).
+
+    A visitor's rows must be found fast (pulse.privacy: export and delete). Rows of activity
+    (`activity=True`: types that join sessions, pulse.modules.module.Payload.activity) always
+    carry a session and are found through it; other tables get an index on the visitor."""
+    by_visitor = () if activity else (Index(f"ix_{name}_project_id_visitor_no", "project_id", "visitor_no"),)
     return Table(
         name, metadata,
         Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
@@ -53,6 +58,7 @@ def collected(name: str, *columns: Column) -> Table:
         *columns,
         PrimaryKeyConstraint("project_id", "ts", "id"),
         Index(f"ix_{name}_project_id_session_id", "project_id", "session_id"),
+        *by_visitor,
         postgresql_partition_by="RANGE (ts)",
     )
 

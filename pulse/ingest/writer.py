@@ -239,29 +239,65 @@ class ShardWriter:
     # -- one batch, one transaction -------------------------------------------------------------
 
     async def write(self, entries: list[tuple[str, dict]]) -> None:
-        """Write stream entries in one transaction, skipping any the ledger says were written."""
+        """Write stream entries in stream order, skipping any the ledger says were written: the
+        records in one transaction, except that each request to forget a visitor (pulse.privacy.forget)
+        is a transaction of its own between the records before and after it."""
+        decoded = [(entry_id, decode_entry(fields[b"r"])) for entry_id, fields in entries]
+        run: list[tuple[str, Entry]] = []
+        for entry_id, entry in decoded:
+            if entry.forget is None:
+                run.append((entry_id, entry))
+                continue
+            if run:
+                await self._write_records(run)
+                run = []
+            await self._forget(entry_id, entry)
+        if run:
+            await self._write_records(run)
 
+    async def _unwritten(self, conn: asyncpg.Connection, ids: list[str]) -> set[str]:
+        seen = {r["entry_id"] for r in await conn.fetch(
+            "SELECT entry_id FROM ingest_ledger WHERE shard = $1 AND entry_id = ANY($2::text[])", self.shard, ids)}
+        return set(ids) - seen  # the rest were written before a crash, never acknowledged
+
+    async def _ledger(self, conn: asyncpg.Connection, written: list[tuple[str, UUID]]) -> None:
+        if written:
+            await conn.executemany("INSERT INTO ingest_ledger (shard, entry_id, project_id) VALUES ($1, $2, $3)",
+                                   [(self.shard, entry_id, project_id) for entry_id, project_id in written])
+
+    async def _write_records(self, entries: list[tuple[str, Entry]]) -> None:
         async def body(conn: asyncpg.Connection, staged: Staged) -> None:
-            ids = [entry_id for entry_id, _ in entries]
-            seen = {r["entry_id"] for r in await conn.fetch(
-                "SELECT entry_id FROM ingest_ledger WHERE shard = $1 AND entry_id = ANY($2::text[])",
-                self.shard, ids)}
+            unwritten = await self._unwritten(conn, [entry_id for entry_id, _ in entries])
             by_project: dict[UUID, list[Record]] = defaultdict(list)
-            ledger = []
-            for entry_id, fields in entries:
-                if entry_id in seen:
-                    continue  # written before a crash, never acknowledged
-                entry: Entry = decode_entry(fields[b"r"])
-                project_id = UUID(bytes=entry.project_id)
-                by_project[project_id].extend(entry.records)
-                ledger.append((self.shard, entry_id, project_id))
+            written = []
+            for entry_id, entry in entries:
+                if entry_id in unwritten:
+                    project_id = UUID(bytes=entry.project_id)
+                    by_project[project_id].extend(entry.records)
+                    written.append((entry_id, project_id))
             for project_id, records in by_project.items():
                 await self.storage.store(conn, project_id, records, staged)
-            if ledger:
-                await conn.executemany(
-                    "INSERT INTO ingest_ledger (shard, entry_id, project_id) VALUES ($1, $2, $3)", ledger)
+            await self._ledger(conn, written)
 
         await self.storage.transaction(body)
+
+    async def _forget(self, entry_id: str, entry: Entry) -> None:
+        """Forget a visitor; publish what was deleted (once committed) for the request to read."""
+        from pulse.privacy import dsar, forget
+
+        project_id = UUID(bytes=entry.project_id)
+        counts: dict[str, int] | None = None
+
+        async def body(conn: asyncpg.Connection, staged: Staged) -> None:
+            nonlocal counts
+            if entry_id in await self._unwritten(conn, [entry_id]) and await self.storage.project_exists(
+                    conn, project_id):
+                counts = await forget.forget(conn, self.storage, staged, project_id, entry.forget)
+            await self._ledger(conn, [(entry_id, project_id)])
+
+        await self.storage.transaction(body)
+        if counts is not None:
+            await dsar.publish(self.redis, entry.forget.request_id, counts)
 
 
 async def run_writers(runtime: Runtime, stop: asyncio.Event) -> None:

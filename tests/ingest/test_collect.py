@@ -6,40 +6,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.helpers import ADMIN, CHROME, GOOGLEBOT, IPHONE, create_key, drain, key_header, rows
-
-SURVEY = "c7f3e8a2-91b4-4d6e-b2f1-8a3c9d4e5f6a"
-
-# type -> (fields, table, expected columns)
-PAYLOADS = {
-    "pageview": ({"path": "/pricing", "title": "Pricing", "screen": "1920x1080", "language": "en-US"},
-                 "pageviews", {"path": "/pricing", "title": "Pricing", "screen": "1920x1080", "language": "en-US"}),
-    "screen": ({"name": "Home"}, "pageviews", {"path": "Home", "title": "Home"}),
-    "event": ({"name": "add_to_cart", "path": "/p", "data": {"quantity": 2}, "revenue_amount": 59.98,
-               "revenue_currency": "usd"}, "events",
-              {"name": "add_to_cart", "data": {"quantity": 2}, "revenue_currency": "USD"}),
-    "web_vital": ({"name": "LCP", "value": 1842.5, "rating": "good", "path": "/home"}, "web_vitals",
-                  {"name": "LCP", "value": 1842.5, "rating": "good", "path": "/home"}),
-    "scroll_depth": ({"path": "/blog", "max_depth": 87}, "scroll_depths", {"max_depth": 87, "path": "/blog"}),
-    "search_query": ({"query": "pricing plans", "results_count": 7, "path": "/search"}, "search_queries",
-                     {"query": "pricing plans", "results_count": 7}),
-    "outlink": ({"url": "https://github.com/acme/widget", "link_type": "external", "path": "/docs"}, "outlinks",
-                {"url": "https://github.com/acme/widget", "link_type": "external"}),
-    "js_error": ({"message": "TypeError: x is null", "stack": "at f (app.js:1:2)", "filename": "https://acme.test/app.js",
-                  "lineno": 142, "colno": 18, "path": "/dashboard", "release": "2026.05.09",
-                  "environment": "production"}, "js_errors",
-                 {"message": "TypeError: x is null", "lineno": 142, "release": "2026.05.09"}),
-    "log": ({"level": "warn", "message": "Checkout retry", "body": {"order_id": "ord_123"}, "path": "/checkout"},
-            "logs", {"level": "warn", "message": "Checkout retry", "body": {"order_id": "ord_123"}}),
-    "click_event": ({"path": "/pricing", "x": 482, "y": 1203, "element_selector": "button.cta",
-                     "viewport_width": 1440, "viewport_height": 900}, "click_events",
-                    {"x": 482, "y": 1203, "element_selector": "button.cta", "viewport_width": 1440}),
-    "survey_response": ({"survey_id": SURVEY, "answers": [{"question_id": "q1", "value": "Yes"}], "completed": True},
-                        "survey_responses", {"completed": True, "answers": [{"question_id": "q1", "value": "Yes"}]}),
-    "replay": ({"recording_id": "rec-1", "seq": 0, "events": [{"type": 2, "timestamp": 1700000000000}]},
-               "replay_events", {"recording_id": "rec-1", "seq": 0, "events_count": 1}),
-}
-OPTIONAL_MODULES = ["heatmaps", "surveys", "session_replay"]
+from tests.helpers import (
+    ADMIN,
+    CHROME,
+    GOOGLEBOT,
+    IPHONE,
+    OPTIONAL_MODULES,
+    PAYLOADS,
+    create_key,
+    drain,
+    key_header,
+    rows,
+)
 
 
 @pytest.fixture

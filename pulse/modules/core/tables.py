@@ -15,11 +15,13 @@ pageviews = collected(
     Column("country", Text), Column("region", Text), Column("city", Text),
     Column("browser", Text), Column("os", Text), Column("device", Text),
     Column("screen", Text), Column("language", Text),
+    activity=True,
 )
 events = collected(
     "events",
     Column("name", Text, nullable=False), Column("data", JSONB),
     Column("revenue_amount", Numeric(18, 4)), Column("revenue_currency", Text),
+    activity=True,
 )
 
 TABLES = (pageviews, events)

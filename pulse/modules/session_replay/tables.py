@@ -12,6 +12,7 @@ replay_events = collected(
     Column("recording_id", Text, nullable=False), Column("seq", Integer, nullable=False),
     Column("events", JSONB, nullable=False), Column("events_count", Integer, nullable=False),
     Column("first_ts", BigInteger), Column("last_ts", BigInteger),
+    activity=True,
 )
 
 TABLES = (replay_events,)

@@ -25,6 +25,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from pulse.db import Base
 
+# Why a DSAR leaves these alone (pulse.privacy.registry): the directory's own records of its users.
+PROVISIONED = ("provisioned by the identity provider, which removes a user with a SCIM DELETE; the user's "
+               "profile, visitor `scim:{id}`, is exported and deleted with the visitors' data")
+
 
 class ScimUser(Base):
     """A provisioned user; mirrored into identity_profiles as visitor `scim:{id}`."""
@@ -37,6 +41,7 @@ class ScimUser(Base):
         # checks lower(user_name) through this index before it writes.
         Index("ix_scim_users_project_id_user_name", "project_id", "user_name"),
         Index("ix_scim_users_project_id_external_id", "project_id", "external_id"),
+        {"info": {"dsar": PROVISIONED}},
     )
 
     project_id: Mapped[uuid.UUID] = mapped_column(UUID)
@@ -81,6 +86,7 @@ class ScimGroupMember(Base):
                              ondelete="CASCADE"),
         UniqueConstraint("project_id", "group_id", "position"),
         Index("ix_scim_group_members_project_id_user_id", "project_id", "user_id"),
+        {"info": {"dsar": PROVISIONED}},
     )
 
     project_id: Mapped[uuid.UUID] = mapped_column(UUID)
