@@ -1,10 +1,12 @@
 """The People and Accounts views (module `identity`) in headless Chromium against Pulse over real
 HTTP: search and page profiles, open one (traits, aliases, accounts, timeline), open its account and
 see the REST API's analytics for the same range; trait values stay text; the tabs appear only when
-the session may read the module; empty projects say what to do."""
+the session may read the module; empty projects say what to do; an admin session exports and deletes
+a visitor's data (DSAR) from the profile, which a key session is not offered."""
 
 from __future__ import annotations
 
+import json
 import os
 from urllib.parse import parse_qs, urlparse
 
@@ -12,7 +14,7 @@ import httpx
 import pytest_asyncio
 
 from tests.browser import browser, live_server, poll  # noqa: F401
-from tests.helpers import ADMIN, CHROME, create_key, create_project, key_header
+from tests.helpers import ADMIN, ADMIN_TOKEN, CHROME, create_key, create_project, gql, gql_error, key_header
 from tests.modules.identity import dataset
 from tests.modules.identity.dataset import D2, at, identify
 
@@ -242,4 +244,121 @@ async def test_the_tabs_need_the_identity_module(browser, site):  # noqa: F811
     context, page, _ = await log_in(browser, site, site["query"])
     labels = await page.eval_on_selector_all("#tabs a", "(a) => a.map((x) => x.textContent)")
     assert {"People", "Accounts"} <= set(labels)
+    await context.close()
+
+
+EXPORT = "query($v: String!, $p: ID) { visitorExport(visitorId: $v, projectId: $p) }"
+
+
+async def test_an_admin_session_exports_and_deletes_a_visitors_data(browser, site):  # noqa: F811
+    # A project of its own: the delete must not take rows from the other tests' dataset.
+    client = site["client"]
+    project = await create_project(client, "Forget", "forget.test")
+    query = (await create_key(client, project["id"], "query"))["key"]
+    ingest = (await create_key(client, project["id"], "ingest"))["key"]
+    await send(client, ingest, [
+        identify("gone", at(D2, 10), user_id="u-gone", traits={"plan": "pro"}),
+        {"type": "pageview", "visitor_id": "gone", "path": "/", "timestamp": at(D2, 10)},
+        {"type": "pageview", "visitor_id": "gone", "path": "/pricing", "timestamp": at(D2, 10, 1)},
+        {"type": "event", "visitor_id": "gone", "name": "signup", "timestamp": at(D2, 10, 2)},
+        identify("kept", at(D2, 11), traits={"plan": "free"}),
+        {"type": "pageview", "visitor_id": "kept", "path": "/", "timestamp": at(D2, 11)},
+    ])
+
+    async def stats() -> dict:
+        response = await client.get("/api/v1/stats", headers=key_header(query))
+        return response.json()["current"]
+
+    async def written():
+        profiles = await client.get("/api/v1/identity/profiles", headers=key_header(query))
+        return profiles.json()["total"] == 2 and (await stats())["pageviews"] == 3
+
+    await poll(written, timeout=30)
+
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = await context.new_page()
+    problems, dialogs = [], []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+
+    async def accept(dialog):
+        dialogs.append((dialog.type, dialog.message))
+        await dialog.accept()
+
+    page.on("dialog", accept)
+    await page.goto(site["url"] + "/dashboard")
+    await page.fill("#key", ADMIN_TOKEN)
+    await page.click("button[type=submit]")
+    await page.wait_for_function("() => new URLSearchParams(location.search).get('tab') === 'admin'")
+    # From the list: an admin session's boot rewrites the address to the frame's state and its project,
+    # which drops the view's own `visitor` (main.js), so a deep link to a profile opens the list.
+    await page.goto(site["url"] + f"/dashboard?project={project['id']}&tab=people")
+    await page.click("table[data-table=profiles] a:text-is('gone')")
+    await page.wait_for_selector("section.privacy")
+    await settled(page)
+    assert await page.text_content("[data-fact=user]") == "u-gone"
+
+    # Export: the file is the GraphQL document, named for the visitor; the status line counts its rows.
+    async with page.expect_download() as started:
+        await page.click("#privacy-export")
+    download = await started.value
+    assert download.suggested_filename == "visitor-gone.json"
+    with open(await download.path()) as f:
+        exported = json.load(f)
+    assert exported["visitor_id"] == "gone" and exported["project_id"] == project["id"]
+    counts = exported["counts"]
+    assert {t: counts[t] for t in ("pageviews", "sessions", "events")} == {"pageviews": 2, "sessions": 1, "events": 1}
+    assert [row["path"] for row in exported["tables"]["pageviews"]] == ["/", "/pricing"]
+    rows_exported = sum(counts.values())
+    note = page.locator(".privacy-status")
+    await page.wait_for_selector(".privacy-status[data-state=exported]")
+    assert await note.text_content() == f"Exported {rows_exported} rows as visitor-gone.json."
+    await snap(page, "privacy")
+
+    # Delete: confirmed, then what went (every exported row; the reports corrected) and a way back.
+    await page.click("#privacy-delete")
+    await page.wait_for_selector(".privacy-status[data-state=deleted]", timeout=15000)
+    assert len(dialogs) == 1 and dialogs[0][0] == "confirm"
+    assert "gone" in dialogs[0][1] and "cannot be undone" in dialogs[0][1]
+    assert "reports will no longer count them" in dialogs[0][1]
+    shown = await note.evaluate("(n) => ({...n.dataset})")
+    assert shown == {"state": "deleted", "total": str(rows_exported), "pageviews": "2", "sessions": "1", "events": "1"}
+    assert (await note.text_content()).startswith(f"Deleted {rows_exported} rows about gone: 2 pageviews, 1 session, "
+                                                  "1 event; ")
+    assert await page.locator("dl.traits").count() == 0  # what the page showed of the profile is gone with it
+    await snap(page, "deleted")
+
+    # Pulse holds nothing about the visitor any more, and the reports no longer count them.
+    message, code = gql_error(await gql(client, EXPORT, {"v": "gone", "p": project["id"]}, headers=ADMIN))
+    assert code == "NOT_FOUND", message
+    profile = await client.get("/api/v1/identity/profiles/gone", headers=key_header(query))
+    assert profile.status_code == 404
+    assert (await stats())["pageviews"] == 1
+
+    # The list no longer has it.
+    await page.click(".privacy a:text-is('Back to all people')")
+    await page.wait_for_function("() => document.querySelector('[data-total]')?.dataset.total === '1'")
+    assert await rows(page, "profiles", "visitor") == ["kept"]
+    assert problems == []
+    await context.close()
+
+    # The project's key session: the profile's address says it is not found.
+    context, page, problems = await log_in(browser, site, query)
+    await page.goto(site["url"] + "/dashboard?tab=people&visitor=gone")
+    alert = page.locator("[role=alert]")
+    await alert.wait_for()
+    assert "Profile 'gone' not found." in await alert.text_content()
+    assert problems == []
+    await context.close()
+
+
+async def test_a_key_session_is_not_offered_the_privacy_panel(browser, site):  # noqa: F811
+    context, page, problems = await log_in(browser, site, site["query"])
+    await page.goto(site["url"] + "/dashboard?tab=people&visitor=v1")
+    await page.wait_for_selector("section.timeline")
+    await settled(page)
+    assert await page.text_content("[data-fact=visitor]") == "v1"
+    assert await page.locator("section.privacy").count() == 0
+    assert await page.locator("button:text-is('Delete data'), button:text-is('Export data')").count() == 0
+    assert problems == []
     await context.close()

@@ -1,5 +1,6 @@
 // People (module `identity`): the profiles identify calls built, searchable and paged, and one
-// profile (traits, aliases, accounts, its latest sessions with their pageviews and events).
+// profile (traits, aliases, accounts, its latest sessions with their pageviews and events) and, for
+// an admin session, the visitor's privacy rights (export everything held about them, or delete it).
 // The view's own place is in the URL beside the frame's state: `q` (the search) and `visitor`
 // (the profile shown), so a link reopens it and Back returns to the list. The helpers exported
 // here are shared with the Accounts view (views/accounts.js).
@@ -23,6 +24,16 @@ const PROFILE = `query Person($visitorId: String!, $limit: Int!) {
     timeline(limit: $limit) { id startedAt endedAt entryPath pageviews events duration activity { kind ts path name } }
   } }
 }`;
+// DSAR (docs/privacy.md): the admin session's project is the X-Pulse-Project header api.js sends.
+const EXPORT = `query VisitorExport($visitorId: String!) { visitorExport(visitorId: $visitorId) }`;
+const FORGET = `mutation ForgetVisitor($visitorId: String!) {
+  deleteVisitorData(visitorId: $visitorId) { visitorId requestId status deleted }
+}`;
+// What a delete answers per table is rows deleted, except this key: the daily report rows it corrected.
+const ROLLUPS = 'daily_rollups';
+// A privacy request is a record someone may be held to: its counts are exact, never "1.2M".
+const exact = new Intl.NumberFormat('en-US');
+const rowsOf = (n, one = 'row', many = `${one}s`) => `${exact.format(n)} ${n === 1 ? one : many}`;
 
 // -- shared with views/accounts.js ---------------------------------------------------------------
 
@@ -119,6 +130,22 @@ export function pager(label, page, stack, total, shown, move) {
 export const PAGE_SIZE = PAGE;
 
 export const example = (lines) => h('pre', {}, h('code', {}, lines.join('\n')));
+
+// -- saving a file ------------------------------------------------------------------------------
+
+// A visitor id as part of a file name: characters some systems refuse there become "_".
+const fileSafe = (id) => id.replace(/[\\/:*?"<>|\s]/g, '_');
+
+// The answer already in hand, saved as a file: a Blob behind a temporary <a download> (no second
+// request, so nothing to authorize twice, and no export in a URL or the browser's history).
+function save(name, text) {
+  const address = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  const a = h('a', { href: address, download: name, hidden: true });
+  document.body.append(a); // Firefox follows only a link in the document
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(address), 10000); // revoked at once, a slow save could lose it
+}
 
 // -- the view --------------------------------------------------------------------------------------
 
@@ -233,7 +260,108 @@ function mount(root, first) {
           h('h2', { id: 'aliases-title' }, 'Aliases'), aliases),
         h('section', { class: 'panel', 'aria-labelledby': 'accounts-title' },
           h('h2', { id: 'accounts-title' }, 'Accounts'), accounts)),
-      timeline(p.timeline, t));
+      timeline(p.timeline, t),
+      // Only an admin session may export or delete (the fields need the project's admin scope, which
+      // no dashboard key holds), so a key session is not offered buttons that could only fail.
+      ctx.boot.admin ? privacy(box, p, others) : null);
+  }
+
+  // -- the visitor's privacy rights (admin sessions) ----------------------------------------------
+  function privacy(box, p, others) {
+    const id = p.visitorId;
+    const note = h('p', { class: 'privacy-status', role: 'status', dataset: { state: 'idle' } });
+    const problem = h('div', {});
+    const back = h('p', {}, inPage(link(ctx, 'people', { q: param('q') }), 'Back to all people'));
+    const exportButton = h('button', { type: 'button', id: 'privacy-export', onclick: exportData }, 'Export data');
+    const deleteButton = h('button', { type: 'button', id: 'privacy-delete', class: 'danger', onclick: deleteData },
+      'Delete data');
+    const head = h('div', { class: 'panel-head' }, h('h2', { id: 'privacy-title' }, 'Privacy'));
+    const panel = h('section', { class: 'panel privacy', 'aria-labelledby': 'privacy-title', dataset: { visitor: id } },
+      head,
+      h('p', { class: 'muted hint' }, `Everything Pulse holds about ${id}, as a JSON file, or deleted everywhere, `,
+        'reports included (a data subject request). Both are recorded in the audit log.',
+        // A request covers one visitor id: the user's other ids are theirs to ask for one by one.
+        others.length ? ` The other visitor ids linked to ${p.userId} (Aliases) are not included: open each to ask for it.`
+          : ''),
+      h('div', { class: 'row' }, exportButton, deleteButton), note, problem);
+    // The status line's text, and its data-* (the state and its counts, for tests and styles) alone.
+    const say = (data, ...children) => {
+      for (const name of Object.keys(note.dataset)) delete note.dataset[name];
+      Object.assign(note.dataset, data);
+      clear(note, ...children);
+    };
+    const busy = (on) => {
+      exportButton.disabled = deleteButton.disabled = on;
+      if (on) panel.setAttribute('aria-busy', 'true'); else panel.removeAttribute('aria-busy');
+    };
+    const fail = (what, err) => {
+      say({ state: 'failed' });
+      clear(problem, h('div', { class: 'panel error', role: 'alert' },
+        h('p', {}, h('strong', {}, `${what} `), err.message)));
+    };
+    // The answer can come after the view has moved on (an export is read in one snapshot, a delete
+    // waits up to 4 s for the writer): then it is not drawn, nor a file saved out of the blue.
+    const gone = () => !panel.isConnected;
+
+    async function exportData() {
+      busy(true);
+      clear(problem);
+      say({ state: 'exporting' }, `Exporting ${id}…`);
+      try {
+        const { visitorExport: exported } = await ctx.gql(EXPORT, { visitorId: id });
+        if (gone()) return;
+        const name = `visitor-${fileSafe(id)}.json`;
+        save(name, JSON.stringify(exported, null, 2));
+        const n = Object.values(exported.counts || {}).reduce((a, b) => a + b, 0);
+        say({ state: 'exported', rows: String(n) }, `Exported ${rowsOf(n)} as ${name}.`);
+      } catch (err) {
+        if (!gone()) fail('The export failed.', err);
+      } finally {
+        busy(false);
+      }
+    }
+
+    async function deleteData() {
+      // eslint-disable-next-line no-alert
+      if (!window.confirm(`Delete everything Pulse holds about visitor ${id}${p.userId ? ` (user ${p.userId})` : ''}? `
+        + 'This cannot be undone: their profile, sessions, pageviews and events are deleted, and reports will no '
+        + 'longer count them.')) return;
+      busy(true);
+      clear(problem);
+      say({ state: 'deleting' }, `Deleting ${id}…`);
+      let answer;
+      try {
+        answer = (await ctx.gql(FORGET, { visitorId: id })).deleteVisitorData;
+      } catch (err) {
+        if (!gone()) fail('The delete failed.', err);
+        busy(false);
+        return;
+      }
+      if (gone()) return;
+      if (answer.status !== 'deleted') {
+        // The ingest writer applies the delete in stream order and had not reached it in time; it
+        // still will (asking again is harmless, so Delete stays available).
+        busy(false);
+        say({ state: 'pending', request: answer.requestId }, h('strong', {}, 'Deletion requested. '),
+          `Pulse is still applying it; it will complete shortly (request ${answer.requestId}).`);
+        panel.append(back);
+        return;
+      }
+      const counts = answer.deleted || {};
+      const total = Object.entries(counts).reduce((sum, [table, n]) => (table === ROLLUPS ? sum : sum + n), 0);
+      const [pageviews, sessions, events] = ['pageviews', 'sessions', 'events'].map((table) => counts[table] || 0);
+      say({ state: 'deleted', total: String(total), pageviews: String(pageviews), sessions: String(sessions),
+        events: String(events) }, h('strong', {}, `Deleted ${rowsOf(total)} about ${id}: `),
+        `${rowsOf(pageviews, 'pageview')}, ${rowsOf(sessions, 'session')}, ${rowsOf(events, 'event')}`,
+        counts[ROLLUPS] ? `; ${rowsOf(counts[ROLLUPS], 'daily report row')} corrected` : '',
+        '. Reports no longer count them.');
+      // The profile is gone: what the page showed of it no longer exists, so only the answer stays.
+      clear(panel, head, note, back);
+      clear(box, panel);
+      back.querySelector('a').focus();
+    }
+
+    return panel;
   }
 
   function timeline(sessions, t) {
