@@ -290,11 +290,10 @@ async def test_an_admin_session_exports_and_deletes_a_visitors_data(browser, sit
     await page.fill("#key", ADMIN_TOKEN)
     await page.click("button[type=submit]")
     await page.wait_for_function("() => new URLSearchParams(location.search).get('tab') === 'admin'")
-    # From the list: an admin session's boot rewrites the address to the frame's state and its project,
-    # which drops the view's own `visitor` (main.js), so a deep link to a profile opens the list.
-    await page.goto(site["url"] + f"/dashboard?project={project['id']}&tab=people")
-    await page.click("table[data-table=profiles] a:text-is('gone')")
+    # A deep link to the profile: an admin session's boot keeps the view's own `visitor` in the address.
+    await page.goto(site["url"] + f"/dashboard?project={project['id']}&tab=people&visitor=gone")
     await page.wait_for_selector("section.privacy")
+    assert "visitor=gone" in page.url
     await settled(page)
     assert await page.text_content("[data-fact=user]") == "u-gone"
 

@@ -71,6 +71,14 @@ function render() {
 }
 
 window.addEventListener('popstate', () => { state = url.read(); render(); });
-if (boot.admin && boot.project) history.replaceState(null, '', href(state)); // the URL names the project
+// The URL names the project (a link or reload lands on it); a view's own parameters stay (People's
+// `visitor`, a deep link to one profile).
+if (boot.admin && boot.project) {
+  const params = new URLSearchParams(location.search);
+  if (params.get('project') !== boot.project.id) {
+    params.set('project', boot.project.id);
+    history.replaceState(null, '', `${location.pathname}?${params}`);
+  }
+}
 renderSwitcher();
 render();
