@@ -437,6 +437,12 @@ _TEXT: Final[Mapping[str, Callable[[str, str], bool]]] = {
 }
 
 
+def test(condition: Condition, actual: Any) -> bool:
+    """One value against the condition's operator and value (NOT_SET, or None: not set); what a
+    compiler uses for values it reads itself (a rollup's dimension values)."""
+    return _test(condition, _NOT_SET if actual is None else actual)
+
+
 def _test(condition: Condition, actual: Any) -> bool:
     """One value against the condition's operator and value (_NOT_SET: not set)."""
     op, wanted = condition.op, condition.value
