@@ -31,6 +31,7 @@ DEFINITION = "The condition language's `{match, conditions}` (docs/conditions.md
 SegmentEvaluation = object_type(service.SegmentEvaluation)
 SegmentBreakdownRow = object_type(service.SegmentBreakdownRow)
 SegmentComparison = object_type(service.SegmentComparison)
+SegmentPreview = object_type(service.SegmentPreview)
 
 
 async def _caller(info: Info, project_uuid: UUID):
@@ -90,6 +91,14 @@ class SegmentFields:
         caller = await _caller(info, self.project_uuid)
         return Segment.of(await service.get_segment(session=info.context.session, project_id=caller.project_id,
                                                     segment_id=id))
+
+    @strawberry.field(permission_classes=allowed, description="What an unsaved definition matches: the segment "
+                      f"builder's live count, and the first `limit` visitor ids. {RANGE}")
+    async def preview_segment(self, info: Info, definition: JSON, start_at: str | None = None,
+                              end_at: str | None = None, limit: int = 10) -> SegmentPreview:
+        caller = await _caller(info, self.project_uuid)
+        return await service.preview(session=info.context.session, project=caller.project, definition=definition,
+                                     days=days_for(caller, start_at, end_at), limit=limit)
 
     @strawberry.field(permission_classes=allowed, description=f"1 to {service.MAX_COMPARE} segments side by side: "
                       "visitors, sessions, pageviews, events, bounce rate and mean session duration, in the order "

@@ -166,6 +166,21 @@ async def evaluate(*, session: AsyncSession, project: ProjectAccess, segment_id:
     return SegmentEvaluation(SEGMENTS.public_id(segment), len(members), ids)
 
 
+@dataclass(frozen=True, slots=True)
+class SegmentPreview:
+    total_visitors: int = doc("The range's visitors who match.")
+    visitors: list[str] = doc("The ids of the first `limit` of them, by visitor number.")
+
+
+async def preview(*, session: AsyncSession, project: ProjectAccess, definition: Any, days: DayRange,
+                  limit: int = 10) -> SegmentPreview:
+    """What an unsaved definition matches (the segment builder's live count): checked as a saved one."""
+    _bounded(limit, "limit", 0, MAX_EVALUATE_LIMIT)
+    members = await visitorsets.visitors(session, project, conditions.parse(definition), days)
+    ids = await visitorsets.visitor_ids(session, project.project_id, list(members[:limit])) if limit else []
+    return SegmentPreview(len(members), ids)
+
+
 async def breakdown(*, session: AsyncSession, project: ProjectAccess, segment_id: str, prop: str,
                     days: DayRange, limit: int = DEFAULT_BREAKDOWN_LIMIT) -> list[SegmentBreakdownRow]:
     """The segment's visitors by `prop` (country, device, browser, os, path, event or

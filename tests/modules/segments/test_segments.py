@@ -627,3 +627,15 @@ async def test_graphql_refuses_what_rest_refuses(data, saved):
     other = await gql(data["client"], "query($ids: [ID!]!) { project { compareSegments(ids: $ids) { name } } }",
                       {"ids": [saved["other pro"]["id"]]}, query)
     assert gql_error(other) == (f"Segment '{saved['other pro']['id']}' not found.", "NOT_FOUND")
+
+
+async def test_an_unsaved_definition_previews_as_a_saved_one_evaluates(data, saved):
+    """The segment builder's live count: the same engine, no segment stored."""
+    query = ('query($d: JSON!, $s: String, $e: String) { project { previewSegment(definition: $d, startAt: $s, '
+             'endAt: $e, limit: 1) { totalVisitors visitors } } }')
+    variables = {"d": PRO, "s": RANGE["start_at"], "e": RANGE["end_at"]}
+    result = await gql(data["client"], query, variables, headers=data["query"])
+    assert result["data"]["project"]["previewSegment"] == {"totalVisitors": 2, "visitors": ["v1"]}
+    bad = await gql(data["client"], query, {**variables, "d": {"match": "most"}}, headers=data["query"])
+    message, code = gql_error(bad)
+    assert code == "BAD_REQUEST" and message.startswith("Invalid segment definition: match")
