@@ -19,6 +19,7 @@ its description), so a report's numbers have one definition. The query layer und
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -33,7 +34,7 @@ import strawberry
 from fastapi import APIRouter, Query
 from strawberry.types import Info
 
-from pulse.auth import Caller, Need, need
+from pulse.auth import Caller, Need, check, need
 from pulse.deps import SessionDep, requires
 from pulse.graphql.filters import FilterInput, to_filters
 from pulse.graphql.loaders import Loader
@@ -42,7 +43,8 @@ from pulse.graphql.permissions import allow
 from pulse.limits import MAX_OFFSET
 from pulse.modules.registry import Action
 from pulse.query.dates import DayRange, resolve
-from pulse.query.filters import Filter
+from pulse.query.filters import SEGMENT, Filter
+from pulse.query.filters import make as make_filter
 from pulse.query.filters import parse as parse_filters
 from pulse.query.report import Reading, reading
 from pulse.query.rollups import Row, direct_reader
@@ -53,6 +55,7 @@ EndAt = Annotated[str | None, Query()]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 Filters = Annotated[list[str] | None, Query(alias="filter", description="dimension:operator:value, repeatable")]
+SegmentParam = Annotated[str | None, Query(description="A saved segment's id: only its visitors' activity counts.")]
 # The paging the reference gives every core report "unless otherwise noted", taken (and validated)
 # by the reports that answer one object or every bucket too, where there is nothing to page.
 UnpagedLimit = Annotated[int, Query(ge=1, le=1000, description="Accepted as on every report; this one is not paged.")]
@@ -155,19 +158,63 @@ def days_for(caller: Caller, start_at: str | None, end_at: str | None) -> DayRan
     return resolve(start_at, end_at, tz=caller.project.timezone, now=datetime.now(UTC))
 
 
-def rest_context(caller: Caller, session, start_at: str | None, end_at: str | None,
-                 raw_filters: list[str] | None) -> Reading:
-    """A REST report's context, from its `start_at`, `end_at` and `filter` parameters. Without
-    filters it reads the daily rollups; with them it computes the same rows from the raw tables."""
-    filters = parse_filters(raw_filters or [])
+class SegmentSets:
+    """The visitors of the saved segments a request's reports filter by (`segment=`, or a
+    `segment:is:<id>` filter), each evaluated once per range however many reports use it. The
+    segments module must be readable by the caller; an unknown segment is a 404."""
+
+    def __init__(self, caller: Caller, session) -> None:
+        self.caller = caller
+        self.session = session
+        self.definitions: dict[str, Any] = {}
+        self.found: dict[tuple, asyncio.Future] = {}
+
+    async def prepare(self, filters: list[Filter]) -> None:
+        """Check access and load the filters' segments before any report reads: a refusal or an
+        unknown segment is answered before the reports start."""
+        from pulse import conditions
+        from pulse.modules.segments import service
+
+        for f in filters:
+            if f.dimension == SEGMENT and f.value not in self.definitions:
+                check(self.caller, need("segments", "query"), Action.READ)
+                segment = await service.get_segment(session=self.session, project_id=self.caller.project_id,
+                                                    segment_id=f.value)
+                self.definitions[f.value] = conditions.parse(segment.definition)
+
+    async def __call__(self, segment_id: str, days: DayRange):
+        key = (segment_id, days)
+        if key not in self.found:
+            self.found[key] = asyncio.ensure_future(self._evaluate(segment_id, days))
+        return await self.found[key]
+
+    async def _evaluate(self, segment_id: str, days: DayRange):
+        from pulse.query import visitorsets
+
+        await self.prepare([make_filter(SEGMENT, "is", segment_id)])
+        return await visitorsets.visitors(self.session, self.caller.project, self.definitions[segment_id], days)
+
+
+def with_segment(filters: list[Filter], segment: str | None) -> list[Filter]:
+    """The filters, and the `segment=` parameter as the filter `segment:is:<id>`."""
+    return [*filters, make_filter(SEGMENT, "is", segment)] if segment else filters
+
+
+async def rest_context(caller: Caller, session, start_at: str | None, end_at: str | None,
+                       raw_filters: list[str] | None, segment: str | None = None) -> Reading:
+    """A REST report's context, from its `start_at`, `end_at`, `filter` and `segment` parameters.
+    Without filters it reads the daily rollups; with them it computes the same rows from the raw tables."""
+    filters = with_segment(parse_filters(raw_filters or []), segment)
     days = days_for(caller, start_at, end_at)
+    segments = SegmentSets(caller, session)
+    await segments.prepare(filters)
     if filters:
         from pulse.query.raw import filtered_reader
 
-        read = filtered_reader(session, caller.project, filters)
+        read = filtered_reader(session, caller.project, filters, segments)
     else:
         read = direct_reader(session, caller.project_id)
-    return reading(session, caller.project, days, filters, read)
+    return reading(session, caller.project, days, filters, read, segments)
 
 
 class Rollups(Loader):
@@ -186,12 +233,12 @@ class FilteredRollups(Loader):
     async def batch(self, keys: list) -> list:
         from pulse.query.raw import compute_many
 
-        project, (_, filters) = self.init["project"], self.key
+        project, segments, (_, filters) = self.init["project"], self.init["segments"], self.key
         by_range: dict[tuple, list[str]] = {}  # one computation per range, for every dimension asked
         for dimension, first, last in keys:
             by_range.setdefault((first, last), []).append(dimension)
         computed = {span: await compute_many(self.context.session, project, list(filters), dimensions,
-                                             DayRange(*span))
+                                             DayRange(*span), segments)
                     for span, dimensions in by_range.items()}
         return [computed[(first, last)][dimension] for dimension, first, last in keys]
 
@@ -202,9 +249,14 @@ async def graphql_context(project_uuid: UUID, info: Info, need_: Need, start_at:
     (the rollups in one batch; filtered rows computed together, one statement per table and range)."""
     caller = await info.context.authorize(need_, project_uuid, Action.READ)
     days = days_for(caller, start_at, end_at)
+    segments = info.context.segment_sets.get(caller.project_id)  # each segment evaluated once per request
+    if segments is None:
+        segments = info.context.segment_sets[caller.project_id] = SegmentSets(caller, info.context.session)
+    await segments.prepare(filters)
     # load() queues the key at once, so every report of the request lands in one batch.
     if filters:
-        filtered = FilteredRollups.of(info.context, caller.project_id, tuple(filters), project=caller.project)
+        filtered = FilteredRollups.of(info.context, caller.project_id, tuple(filters), project=caller.project,
+                                      segments=segments)
 
         def read(dimension: str, span: DayRange) -> Awaitable[list[Row]]:
             return filtered.load((dimension, span.first, span.last))
@@ -214,7 +266,7 @@ async def graphql_context(project_uuid: UUID, info: Info, need_: Need, start_at:
         def read(dimension: str, span: DayRange) -> Awaitable[list[Row]]:
             return rollups.load((caller.project_id, dimension, span.first, span.last))
 
-    return reading(info.context.session, caller.project, days, filters, read)
+    return reading(info.context.session, caller.project, days, filters, read, segments)
 
 
 # --------------------------------------------------------------------------------------------
@@ -236,14 +288,14 @@ def _signed(function: Callable, name: str, parameters: list[inspect.Parameter], 
 def _rest_endpoint(module: str, report: Report) -> Callable:
     caller_type = Annotated[Caller, requires(need(module, "query"))]
 
-    async def endpoint(*, caller: Caller, session, start_at=None, end_at=None, filters=None, limit=10, offset=0,
-                       **params: Any) -> dict:
-        ctx = rest_context(caller, session, start_at, end_at, filters)
+    async def endpoint(*, caller: Caller, session, start_at=None, end_at=None, filters=None, segment=None,
+                       limit=10, offset=0, **params: Any) -> dict:
+        ctx = await rest_context(caller, session, start_at, end_at, filters, segment)
         return report.rest_body(await report.call(ctx, limit=limit, offset=offset, **params))
 
     parameters = [_keyword("caller", caller_type), _keyword("session", SessionDep),
                   _keyword("start_at", StartAt, None), _keyword("end_at", EndAt, None),
-                  _keyword("filters", Filters, None)]
+                  _keyword("filters", Filters, None), _keyword("segment", SegmentParam, None)]
     # Every report takes `limit` and `offset` (the reference's rule for the core reports, applied to
     # all); those that answer one object or every bucket take them without a use for them.
     parameters.append(_keyword("limit", Limit if report.shape is Shape.PAGE or report.limit else UnpagedLimit, 10))
@@ -307,9 +359,10 @@ def _resolver(module: str, report: Report) -> Callable:
     need_ = need(module, "query")
     output = _graphql_output(report)
 
-    async def resolve(root, info: Info, *, start_at=None, end_at=None, filters=None, first=10, after=None,
-                      **params: Any):
-        ctx = await graphql_context(root.project_uuid, info, need_, start_at, end_at, to_filters(filters))
+    async def resolve(root, info: Info, *, start_at=None, end_at=None, filters=None, segment=None, first=10,
+                      after=None, **params: Any):
+        ctx = await graphql_context(root.project_uuid, info, need_, start_at, end_at,
+                                    with_segment(to_filters(filters), segment))
         window = Window.of(first, after if report.shape is Shape.PAGE else None)
         result = await report.call(ctx, limit=window.limit, offset=window.offset, **params)
         if report.shape is not Shape.PAGE:
@@ -322,7 +375,7 @@ def _resolver(module: str, report: Report) -> Callable:
     parameters += [_keyword(p.name, p.graphql_type or p.type, inspect.Parameter.empty if p.graphql_type
                             else p.default) for p in report.params if p.graphql_type]
     parameters += [_keyword("start_at", str | None, None), _keyword("end_at", str | None, None),
-                   _keyword("filters", list[FilterInput] | None, None)]
+                   _keyword("filters", list[FilterInput] | None, None), _keyword("segment", strawberry.ID | None, None)]
     if report.shape is Shape.PAGE or report.limit:
         parameters.append(_keyword("first", int, 10))
     if report.shape is Shape.PAGE:

@@ -47,6 +47,8 @@ class Context(BaseContext):
         # the batches they are running.
         self.loaders: dict[tuple, DataLoader] = {}
         self.running: set[asyncio.Task] = set()
+        # Per project, the visitor sets of the segments its reports filter by (pulse.reports.SegmentSets).
+        self.segment_sets: dict = {}
 
     @property
     def session(self) -> AsyncSession:

@@ -19,7 +19,11 @@ SESSION_DIMENSIONS = ("entry_path", "exit_path", "source", "referrer", "channel"
                       "utm_campaign", "utm_content", "utm_term", "country", "region", "city", "browser", "os",
                       "device")
 EVENT_DIMENSIONS = ("event",)
-DIMENSIONS = PAGE_DIMENSIONS + SESSION_DIMENSIONS + EVENT_DIMENSIONS
+# A saved segment's visitors (module segments): `segment:is:<id>` keeps only their activity,
+# `segment:is_not:<id>` everyone else's (reports' `segment=<id>` is the first).
+SEGMENT = "segment"
+SEGMENT_OPERATORS = ("is", "is_not")
+DIMENSIONS = PAGE_DIMENSIONS + SESSION_DIMENSIONS + EVENT_DIMENSIONS + (SEGMENT,)
 MAX_VALUE = MAX_FILTER_VALUE
 
 
@@ -37,6 +41,9 @@ def make(dimension: str, operator: str, value: str) -> Filter:
     if operator not in OPERATORS:
         raise errors.BadRequest(f"Invalid filter: unknown operator '{operator}' "
                                 f"(expected one of {', '.join(OPERATORS)}).")
+    if dimension == SEGMENT and operator not in SEGMENT_OPERATORS:
+        raise errors.BadRequest(f"Invalid filter: a segment filter takes {' or '.join(SEGMENT_OPERATORS)}, "
+                                f"not '{operator}'.")
     if len(value) > MAX_VALUE:
         raise errors.BadRequest(f"Invalid filter: the value may have at most {MAX_VALUE} characters.")
     if operator == "matches":

@@ -10,6 +10,7 @@ session matches. Filters on `event` keep sessions in which such an event happene
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from itertools import count
 
 from pyroaring import BitMap
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pulse.auth import ProjectAccess
 from pulse.ingest.rollups import ORIGIN
 from pulse.query.dates import DayRange, zone_name
-from pulse.query.filters import EVENT_DIMENSIONS, PAGE_DIMENSIONS, Filter
+from pulse.query.filters import EVENT_DIMENSIONS, PAGE_DIMENSIONS, SEGMENT, Filter
 from pulse.query.rollups import Reader, Row
 
 SESSION_ONLY = ("entry_path", "exit_path")
@@ -54,6 +55,32 @@ class _Sql:
             escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             return f"{column} ILIKE {self.bind('%' + escaped + '%')} ESCAPE '\\'"
         return f"{column} ~ {self.bind(value)}"
+
+
+# A saved segment's visitor numbers over some days (pulse.reports resolves them, once per request).
+Segments = Callable[[str, DayRange], Awaitable[BitMap]]
+
+
+class _Visitors:
+    """The segment filters of a report: conditions on a raw row's `visitor_no`."""
+
+    def __init__(self, chosen: list[tuple[str, BitMap]]) -> None:
+        self.chosen = chosen
+
+    @classmethod
+    async def of(cls, filters: list[Filter], segments: Segments | None, days: DayRange) -> _Visitors:
+        wanted = [f for f in filters if f.dimension == SEGMENT]
+        if wanted and segments is None:
+            raise ValueError("segment filters need a segment resolver")
+        return cls([(f.operator, await segments(f.value, days)) for f in wanted])
+
+    def conditions(self, sql: _Sql, alias: str) -> list[str]:
+        return [f"{'' if op == 'is' else 'NOT '}{alias}.visitor_no = ANY({sql.bind(list(members))})"
+                for op, members in self.chosen]
+
+
+def _without_segments(filters: list[Filter]) -> list[Filter]:
+    return [f for f in filters if f.dimension != SEGMENT]
 
 
 async def check_patterns(session: AsyncSession, filters: list[Filter]) -> None:
@@ -131,10 +158,14 @@ def _grouped_rows(records, dimensions: list[str]):
 
 
 async def compute_many(session: AsyncSession, project: ProjectAccess, filters: list[Filter],
-                       dimensions: list[str], days: DayRange) -> dict[str, list[Row]]:
+                       dimensions: list[str], days: DayRange, segments: Segments | None = None
+                       ) -> dict[str, list[Row]]:
     """The rollup rows of several dimensions over the same days, with `filters` applied: one
-    statement per raw table, however many dimensions."""
+    statement per raw table, however many dimensions. Segment filters keep the rows of the
+    segment's visitors over these days (`segments` gives them)."""
     await check_patterns(session, filters)
+    visitors = await _Visitors.of(filters, segments, days)
+    filters = _without_segments(filters)
     start, end = days.bounds(project.timezone)
     base = {"p": project.project_id, "start": start, "end": end, "tz": zone_name(project.timezone)}
     rows: dict[str, dict[tuple, Row]] = {dimension: {} for dimension in dimensions}
@@ -168,7 +199,8 @@ async def compute_many(session: AsyncSession, project: ProjectAccess, filters: l
             "coalesce(sum(floor(extract(epoch FROM pv.next_ts - pv.ts))), 0)::bigint AS time_on_page, "
             "count(pv.next_ts) AS time_on_page_views "
             f"FROM (SELECT p.ts, p.visitor_no, p.path, p.hostname, {columns}, {next_ts} AS next_ts "
-            f"FROM pageviews p{join} WHERE p.project_id = :p AND p.ts >= :start AND p.ts < :end) pv "
+            f"FROM pageviews p{join} WHERE p.project_id = :p AND p.ts >= :start AND p.ts < :end"
+            f"{_and(visitors.conditions(sql, 'p'))}) pv "
             f"WHERE true{_and([sql.condition('pv.' + f.dimension, f) for f in page_filters])} "
             f"GROUP BY {sets}")
         for dimension, target, r in await run(statement, sql, asked):
@@ -187,7 +219,8 @@ async def compute_many(session: AsyncSession, project: ProjectAccess, filters: l
             f"sum(s.duration) AS duration FROM (SELECT (s.started_at AT TIME ZONE :tz)::date AS day, "
             f"s.is_bounce, s.duration, {columns} FROM sessions s WHERE s.project_id = :p "
             "AND s.started_at >= :start AND s.started_at < :end "
-            f"AND s.pageviews > 0{_and(_session_filters(sql, filters, 's', started=True))}) s GROUP BY {sets}")
+            f"AND s.pageviews > 0{_and(_session_filters(sql, filters, 's', started=True))}"
+            f"{_and(visitors.conditions(sql, 's'))}) s GROUP BY {sets}")
         for _, target, r in await run(statement, sql, asked):
             target.sessions += r.sessions
             target.bounces += r.bounces
@@ -197,6 +230,7 @@ async def compute_many(session: AsyncSession, project: ProjectAccess, filters: l
     if asked:
         sql = _Sql()
         event_conditions = [sql.condition("e.name", f) for f in filters if f.dimension in EVENT_DIMENSIONS]
+        event_conditions += visitors.conditions(sql, "e")
         other = [f for f in filters if f.dimension not in EVENT_DIMENSIONS]
         join = _session_join("e", _session_filters(sql, other, "s")) if other else ""
         columns, (picked, sets) = _grouped(["''" if d == "" else "e.name" for d in asked])
@@ -214,24 +248,28 @@ async def compute_many(session: AsyncSession, project: ProjectAccess, filters: l
 
 
 async def compute(session: AsyncSession, project: ProjectAccess, filters: list[Filter], dimension: str,
-                  days: DayRange) -> list[Row]:
-    return (await compute_many(session, project, filters, [dimension], days))[dimension]
+                  days: DayRange, segments: Segments | None = None) -> list[Row]:
+    return (await compute_many(session, project, filters, [dimension], days, segments))[dimension]
 
 
-def filtered_reader(session: AsyncSession, project: ProjectAccess, filters: list[Filter]) -> Reader:
+def filtered_reader(session: AsyncSession, project: ProjectAccess, filters: list[Filter],
+                    segments: Segments | None = None) -> Reader:
     async def read(dimension: str, days: DayRange) -> list[Row]:
-        return await compute(session, project, filters, dimension, days)
+        return await compute(session, project, filters, dimension, days, segments)
 
     return read
 
 
-async def hourly(session: AsyncSession, project: ProjectAccess, filters: list[Filter], days: DayRange
-                 ) -> list[tuple[str, int, int, int]]:
+async def hourly(session: AsyncSession, project: ProjectAccess, filters: list[Filter], days: DayRange,
+                 segments: Segments | None = None) -> list[tuple[str, int, int, int]]:
     """(local hour, pageviews, visitors, sessions) for every hour of the range, empty ones too."""
     await check_patterns(session, filters)
+    visitors = await _Visitors.of(filters, segments, days)
+    filters = _without_segments(filters)
     start, end = days.bounds(project.timezone)
     sql = _Sql()
     page_conditions = [sql.condition(f"p.{f.dimension}", f) for f in filters if f.dimension in PAGE_DIMENSIONS]
+    page_conditions += visitors.conditions(sql, "p")
     session_conditions = _session_filters(sql, [f for f in filters if f.dimension not in PAGE_DIMENSIONS], "s")
     join = _session_join("p", session_conditions) if session_conditions else ""
     statement = (

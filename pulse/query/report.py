@@ -31,10 +31,12 @@ class Reading:
     hours: HourlyRows
 
 
-def reading(session, project: ProjectAccess, days: DayRange, filters: list[Filter], read: Reader) -> Reading:
+def reading(session, project: ProjectAccess, days: DayRange, filters: list[Filter], read: Reader,
+            segments=None) -> Reading:
+    """`segments`: how the filters' segments become visitor sets (pulse.query.raw.Segments)."""
     from pulse.query.raw import hourly
 
-    return Reading(read, days, lambda span: hourly(session, project, filters, span))
+    return Reading(read, days, lambda span: hourly(session, project, filters, span, segments))
 
 
 def doc(description: str) -> Any:

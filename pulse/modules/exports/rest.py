@@ -19,7 +19,7 @@ from pulse.auth import Caller, need
 from pulse.deps import RuntimeDep, SessionDep, requires
 from pulse.modules.exports import service
 from pulse.modules.registry import Action
-from pulse.reports import EndAt, Filters, StartAt, rest_context
+from pulse.reports import EndAt, Filters, SegmentParam, StartAt, rest_context
 
 router = APIRouter(prefix="/api/v1", tags=["exports"])
 ExportsQuery = Annotated[Caller, requires(need("exports", "query"))]
@@ -32,11 +32,11 @@ Limit = Annotated[int, Query(ge=1, le=service.MAX_LIMIT, description="Rows of a 
 async def export(kind: Annotated[str, Path(alias="type", description="A report's name: stats, pages, referrers, "
                                             "events, devices, geo, campaigns, ... (unknown: 404 listing them)")],
                  caller: ExportsQuery, runtime: RuntimeDep, session: SessionDep, start_at: StartAt = None,
-                 end_at: EndAt = None, filters: Filters = None,
+                 end_at: EndAt = None, filters: Filters = None, segment: SegmentParam = None,
                  limit: Limit = service.DEFAULT_LIMIT) -> StreamingResponse:
     found = service.find(kind)
     runtime.access.check(caller, need(found.module, "query"), Action.READ)
-    reading = rest_context(caller, session, start_at, end_at, filters)
+    reading = await rest_context(caller, session, start_at, end_at, filters, segment)
     columns, rows = await service.rows(found, reading, limit=limit)
     return StreamingResponse(service.csv_chunks(columns, rows), media_type="text/csv",
                              headers={"Content-Disposition":
