@@ -124,8 +124,11 @@ class _Evaluator:
         return self._dimensions[dimension]
 
     async def numbers(self, q: _Query, sql: str) -> BitMap:
+        """The visitor numbers `sql` selects, fetched as one array (a row per visitor costs more to
+        decode than the query takes)."""
         q.params.setdefault("p", self.project.project_id)
-        return BitMap(no for (no,) in (await self.session.execute(text(sql), q.params)).all())
+        found = (await self.session.execute(text(f"SELECT array_agg(n) FROM ({sql}) AS found(n)"), q.params)).scalar()
+        return BitMap(found or ())
 
     async def of(self, item: Condition | Group | Definition) -> BitMap:
         if isinstance(item, Group | Definition):
@@ -161,10 +164,9 @@ class _Evaluator:
             if c.field == "visitor_id":
                 return await self.numbers(q, "SELECT visitor_no FROM visitors WHERE project_id = :p AND "
                                           + _sql_test(q, "to_jsonb(visitor_id)", c))
-            expr = "to_jsonb(pr.user_id)" if c.field == "user_id" else _json_path(q, "pr.traits", c.path[1:])
-            return await self.numbers(q, "SELECT v.visitor_no FROM identity_profiles pr JOIN visitors v ON "
-                                      "v.project_id = pr.project_id AND v.visitor_id = pr.visitor_id "
-                                      f"WHERE pr.project_id = :p AND {_sql_test(q, expr, c)}")
+            expr = "to_jsonb(user_id)" if c.field == "user_id" else _json_path(q, "traits", c.path[1:])
+            return await self.numbers(q, "SELECT visitor_no FROM identity_profiles WHERE project_id = :p "
+                                      f"AND visitor_no IS NOT NULL AND {_sql_test(q, expr, c)}")
         if c.source == "session":
             return await self.numbers(q, "SELECT DISTINCT visitor_no FROM sessions WHERE project_id = :p "
                                       f"AND started_at < {end} AND ended_at >= {start} AND pageviews > 0 "
@@ -192,10 +194,12 @@ class _Evaluator:
             sql = (f"SELECT visitor_no, {total} FROM events WHERE project_id = :p AND ts >= {start} "
                    f"AND ts < {end}{named} GROUP BY visitor_no")
         q.params["p"] = self.project.project_id
-        totals = (await self.session.execute(text(sql), q.params)).all()
-        passing = BitMap(no for no, value in totals if test(c, value))
+        numbers, values = (await self.session.execute(
+            text(f"SELECT array_agg(n), array_agg(v) FROM ({sql}) AS totals(n, v)"), q.params)).one()
+        numbers, values = numbers or [], values or []
+        passing = BitMap(no for no, value in zip(numbers, values, strict=True) if test(c, value))
         if test(c, 0):  # everyone without a row has 0
-            passing |= self.active - BitMap(no for no, _ in totals)
+            passing |= self.active - BitMap(numbers)
         return passing
 
 
@@ -227,9 +231,8 @@ async def breakdown(session: AsyncSession, project: ProjectAccess, members: BitM
     """(value, visitors among `members`) of a property, most visitors first, then by value."""
     if prop.startswith("trait:") and len(prop) > 6:
         rows = (await session.execute(text(
-            "SELECT v.visitor_no, pr.traits #>> CAST(:path AS text[]) FROM identity_profiles pr JOIN visitors v "
-            "ON v.project_id = pr.project_id AND v.visitor_id = pr.visitor_id WHERE pr.project_id = :p "
-            "AND pr.traits #>> CAST(:path AS text[]) IS NOT NULL"),
+            "SELECT visitor_no, traits #>> CAST(:path AS text[]) FROM identity_profiles WHERE project_id = :p "
+            "AND visitor_no IS NOT NULL AND traits #>> CAST(:path AS text[]) IS NOT NULL"),
             {"p": project.project_id, "path": prop[6:].split(".")})).all()
         counts: dict[str, int] = defaultdict(int)
         for no, value in rows:

@@ -77,8 +77,10 @@ async def identities(conn: asyncpg.Connection, project_id: UUID, records: list[R
     for r in records:
         when, data = from_micros(r.ts), r.data
         await conn.execute(
-            "INSERT INTO identity_profiles (project_id, visitor_id, user_id, traits, first_seen_at, last_seen_at) "
-            "VALUES ($1, $2, $3, $4::jsonb, $5, $5) ON CONFLICT (project_id, visitor_id) DO UPDATE SET "
+            "INSERT INTO identity_profiles (project_id, visitor_id, visitor_no, user_id, traits, first_seen_at, "
+            "last_seen_at) VALUES ($1, $2, (SELECT visitor_no FROM visitors WHERE project_id = $1 "
+            "AND visitor_id = $2), $3, $4::jsonb, $5, $5) ON CONFLICT (project_id, visitor_id) DO UPDATE SET "
+            "visitor_no = excluded.visitor_no, "
             "user_id = COALESCE(excluded.user_id, identity_profiles.user_id), "
             f"traits = {_merged_traits('identity_profiles')}, "
             "last_seen_at = GREATEST(identity_profiles.last_seen_at, excluded.last_seen_at), "

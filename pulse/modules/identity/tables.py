@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, ForeignKey, Index, PrimaryKeyConstraint, Table, Text
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, PrimaryKeyConstraint, Table, Text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from pulse.db import Base
@@ -13,6 +13,9 @@ identity_profiles = Table(
     "identity_profiles", metadata,
     Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
     Column("visitor_id", Text, nullable=False),
+    # The visitor's number (pulse.ingest.tables.visitors), so a trait condition needs no join
+    # (pulse.query.visitorsets); None for a profile with no traffic (a SCIM user's `scim:{id}`).
+    Column("visitor_no", BigInteger),
     Column("user_id", Text),
     Column("traits", JSONB, nullable=False),
     Column("first_seen_at", DateTime(timezone=True), nullable=False),
