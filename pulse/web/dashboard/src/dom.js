@@ -13,4 +13,6 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
-export const clear = (el, ...children) => el.replaceChildren(...children);
+// Absent children (null, undefined, false: a part a view leaves out) are skipped, as h() skips them;
+// replaceChildren would write them out as text.
+export const clear = (el, ...children) => el.replaceChildren(...children.filter((c) => c != null && c !== false));
