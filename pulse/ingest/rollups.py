@@ -52,6 +52,10 @@ class Deltas:
     # Pageviews grouped by everything their rollup rows depend on, expanded once per group.
     _pageviews: dict[tuple, list] = field(default_factory=dict)
     _days: dict[int, date] = field(default_factory=dict)
+    # Each counter of each row broken down by session (pulse.ingest.sessionsets): the change per
+    # session id, and the sessions, whose numbers storage assigns once the batch is sessionized.
+    per_session: dict[tuple[Key, str], dict] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    sessions: dict = field(default_factory=dict)
 
     def day(self, ts: datetime) -> date:
         """The local day, computed once per minute of timestamps (zone offsets are whole minutes)."""
@@ -65,17 +69,30 @@ class Deltas:
         if amount:
             self.counters[key][_INDEX[counter]] += amount
 
+    def _per(self, key: Key, counter: str, session: Session, amount: int) -> None:
+        if amount:
+            self.sessions[session.id] = session
+            self.per_session[(key, counter)][session.id] += amount
+
+    def session_values(self) -> dict[tuple[Key, str], dict[int, int]]:
+        """The per-session changes by session number (every session numbered by now)."""
+        self._expand_pageviews()
+        return {target: {self.sessions[sid].no: amount for sid, amount in changes.items()}
+                for target, changes in self.per_session.items()}
+
     def pageview(self, ts: datetime, visitor_no: int, path: str | None, hostname: str | None,
                  session: Session) -> None:
         key = (self.day(ts), tuple(map(session.attrs.get, ORIGIN)), path, hostname)
         group = self._pageviews.get(key)
         if group is None:
-            group = self._pageviews[key] = [0, set()]
+            group = self._pageviews[key] = [0, set(), defaultdict(int)]
         group[0] += 1
         group[1].add(visitor_no)
+        group[2][session.id] += 1
+        self.sessions[session.id] = session
 
     def _expand_pageviews(self) -> None:
-        for (day, origin, path, hostname), (count, visitors) in self._pageviews.items():
+        for (day, origin, path, hostname), (count, visitors, sessions) in self._pageviews.items():
             dims = [SITE, *origin_values(dict(zip(ORIGIN, origin, strict=True)))]
             if path is not None:
                 dims.append(("path", path))
@@ -85,21 +102,27 @@ class Deltas:
                 key = (day, dim, value)
                 self.counters[key][_INDEX["pageviews"]] += count
                 self.visitors[key] |= visitors
+                changes = self.per_session[(key, "pageviews")]
+                for sid, views in sessions.items():
+                    changes[sid] += views
         self._pageviews.clear()
 
-    def event(self, ts: datetime, visitor_no: int, name: str) -> None:
+    def event(self, ts: datetime, visitor_no: int, name: str, session: Session) -> None:
         day = self.day(ts)
         for key in ((day, *SITE), (day, "event", name)):
             self._add(key, "events", 1)
+            self._per(key, "events", session, 1)
         self.visitors[(day, "event", name)].add(visitor_no)
         self.visitors[(day, *SITE)].add(visitor_no)
 
-    def page_time(self, page: PageTime) -> None:
+    def page_time(self, page: PageTime, session: Session) -> None:
         if page.path is None or page.seconds < 0:
             return
         key = (self.day(page.ts), "path", page.path)
         self._add(key, "time_on_page", page.seconds)
         self._add(key, "time_on_page_views", 1)
+        self._per(key, "time_on_page", session, page.seconds)
+        self._per(key, "time_on_page_views", session, 1)
 
     def session(self, session: Session, sign: int) -> None:
         """Add (sign=1) or take back (sign=-1) a session's contribution."""
@@ -116,6 +139,10 @@ class Deltas:
             self._add(key, "sessions", sign)
             self._add(key, "bounces", sign * int(session.is_bounce))
             self._add(key, "duration", sign * session.duration)
+            self._per(key, "sessions", session, sign)
+        # A session's bounce and duration are its own: the site row holds them, other rows intersect.
+        self._per((day, *SITE), "bounces", session, sign * int(session.is_bounce))
+        self._per((day, *SITE), "duration", session, sign * session.duration)
 
     def keys(self) -> set[Key]:
         self._expand_pageviews()

@@ -35,6 +35,7 @@ class Session:
     # The latest pageview (ts, path), to credit time on page when the next one arrives.
     last_page: tuple[datetime, str | None] | None = None
     first_page_ts: datetime | None = None
+    no: int = 0  # the session's number in its project (pulse.ingest.sessionsets); 0 until storage numbers it
 
     @property
     def duration(self) -> int:

@@ -114,7 +114,7 @@ async def store_own(conn: asyncpg.Connection, project_id: UUID, records: list[Re
 
 
 _SESSION_COLUMNS = ("project_id", "id", "visitor_no", "started_at", "ended_at", "entry_path", "exit_path",
-                    "pageviews", "events", "duration", "is_bounce", *ATTRIBUTES)
+                    "pageviews", "events", "duration", "is_bounce", "session_no", *ATTRIBUTES)
 _SESSION_STAGE = ("CREATE TEMP TABLE IF NOT EXISTS session_stage (LIKE sessions INCLUDING DEFAULTS) "
                   "ON COMMIT DELETE ROWS")
 SESSION_UPSERT = (
@@ -131,7 +131,7 @@ async def upsert_sessions(conn: asyncpg.Connection, project_id: UUID, sessions: 
     await conn.execute(_SESSION_STAGE)
     await conn.copy_records_to_table("session_stage", columns=list(_SESSION_COLUMNS), records=[
         (project_id, s.id, s.visitor_no, s.started_at, s.ended_at, s.entry_path, s.exit_path, s.pageviews,
-         s.events, s.duration, s.is_bounce, *map(s.attrs.get, ATTRIBUTES)) for s in sessions])
+         s.events, s.duration, s.is_bounce, s.no, *map(s.attrs.get, ATTRIBUTES)) for s in sessions])
     await conn.execute(SESSION_UPSERT)
     await conn.execute("DELETE FROM session_stage")  # a batch may hold several projects
 
@@ -143,7 +143,7 @@ def session_from_row(row: asyncpg.Record) -> Session:
         events=row["events"], attrs={a: row[a] for a in ATTRIBUTES},
         # Approximations: the table keeps the session's bounds, not each pageview's time.
         last_page=(row["ended_at"], row["exit_path"]) if row["pageviews"] else None,
-        first_page_ts=row["started_at"] if row["pageviews"] else None)
+        first_page_ts=row["started_at"] if row["pageviews"] else None, no=row["session_no"] or 0)
 
 
 ROLLUP_UPSERT = (

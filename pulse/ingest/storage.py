@@ -25,6 +25,7 @@ from pulse.ingest import partitions, sinks
 from pulse.ingest.records import Record
 from pulse.ingest.rollups import COUNTERS, Deltas, Key
 from pulse.ingest.sessionize import TIMEOUT, Activity, Session, apply, client_session_uuid
+from pulse.ingest.sessionsets import CHUNK, SessionValues, counted
 from pulse.lru import LRU
 from pulse.observability import INGEST_WRITTEN
 from pulse.timestamps import from_micros
@@ -42,11 +43,12 @@ class Staged:
         self.visitor_nos: dict = {}
         self.sessions: dict = {}
         self.bitmaps: dict = {}
+        self.session_sets: dict = {}
         self.forgotten: list[tuple[UUID, str, int | None]] = []  # (project, visitor_id, visitor_no)
 
     def apply(self, storage: Storage) -> None:
         for target, values in ((storage.visitor_nos, self.visitor_nos), (storage.sessions, self.sessions),
-                               (storage.bitmaps, self.bitmaps)):
+                               (storage.bitmaps, self.bitmaps), (storage.session_sets, self.session_sets)):
             for key, value in values.items():
                 target.put(key, value)
         for project_id, visitor_id, visitor_no in self.forgotten:
@@ -69,6 +71,7 @@ class Storage:
         self.visitor_nos = LRU(CACHE_LIMIT)  # (project, visitor_id) -> visitor_no
         self.sessions = LRU(CACHE_LIMIT)  # (project, visitor_no) -> (complete since, [Session])
         self.bitmaps = LRU(CACHE_LIMIT)  # (project, day, dim, value) -> BitMap
+        self.session_sets = LRU(CACHE_LIMIT)  # (project, (day, dim, value), counter) -> SessionValues
         self.timezones: dict[UUID, str] = {}
         self.months: set[date] = set()
 
@@ -212,9 +215,10 @@ class Storage:
             if activity.is_pageview:
                 batch.deltas.pageview(activity.ts, visitor_no, r.path, r.hostname, session)
             elif r.type == "event":
-                batch.deltas.event(activity.ts, visitor_no, r.data.name)
+                batch.deltas.event(activity.ts, visitor_no, r.data.name, session)
             if page_time is not None:
-                batch.deltas.page_time(page_time)
+                batch.deltas.page_time(page_time, session)
+        await self._number_sessions(conn, project_id, [s for s in batch.touched.values() if not s.no])
         for session in batch.touched.values():
             if session.id in before:
                 batch.deltas.session(before[session.id], -1)
@@ -226,7 +230,30 @@ class Storage:
             staged.sessions[(project_id, v)] = (since, [s for s in sessions if s.ended_at >= since])
         return batch
 
+    async def _number_sessions(self, conn: asyncpg.Connection, project_id: UUID, new: list[Session]) -> None:
+        """Number the batch's new sessions (in start order) and note each one's visitor."""
+        if not new:
+            return
+        last = await conn.fetchval(
+            "INSERT INTO visitor_counters (project_id, next_no, next_session_no) VALUES ($1, 1, $2 + 1) "
+            "ON CONFLICT (project_id) DO UPDATE SET next_session_no = visitor_counters.next_session_no + $2 "
+            "RETURNING next_session_no", project_id, len(new))
+        new.sort(key=lambda s: s.started_at)
+        for no, session in enumerate(new, last - len(new)):
+            session.no = no
+        chunks: dict[int, list[Session]] = defaultdict(list)
+        for session in new:
+            chunks[session.no // CHUNK].append(session)
+        # Each chunk's bytes up to its first new session are kept (zeros fill any gap), then appended to.
+        await conn.executemany(
+            "INSERT INTO session_visitors AS v (project_id, chunk, visitors) "
+            "VALUES ($1, $2, decode(repeat('00', $3 * 4), 'hex') || $4) ON CONFLICT (project_id, chunk) DO UPDATE "
+            "SET visitors = substring(v.visitors FROM 1 FOR $3 * 4) "
+            "|| decode(repeat('00', greatest(0, $3 * 4 - length(v.visitors))), 'hex') || $4",
+            [(project_id, chunk, sessions[0].no % CHUNK, _packed(sessions)) for chunk, sessions in chunks.items()])
+
     async def _rollups(self, conn: asyncpg.Connection, project_id: UUID, deltas: Deltas, staged: Staged) -> None:
+        await self._session_rollups(conn, project_id, deltas.session_values(), staged)
         keys = deltas.keys()
         if not keys:
             return
@@ -257,6 +284,71 @@ class Storage:
             rows.append((project_id, *key, *counters, bitmap_bytes))
         await conn.executemany(sinks.ROLLUP_UPSERT, rows)
 
+
+    async def _session_values(self, conn: asyncpg.Connection, project_id: UUID, targets: list[tuple[Key, str]],
+                              staged: Staged, *, lock: bool = False) -> dict[tuple[Key, str], SessionValues]:
+        """The stored session values of each (row key, counter), from the cache or the table (a copy)."""
+        found = {t: self.session_sets.get((project_id, *t)) for t in targets}
+        missing = [t for t, v in found.items() if v is None]
+        if missing:
+            rows = await conn.fetch(
+                "SELECT r.day, r.dimension, r.value, r.counter, r.bitmaps FROM session_rollups r "
+                "JOIN unnest($2::date[], $3::text[], $4::text[], $5::text[]) AS k(day, dimension, value, counter) "
+                "ON r.dimension = k.dimension AND r.day = k.day AND r.value = k.value AND r.counter = k.counter "
+                f"WHERE r.project_id = $1{' FOR UPDATE OF r' if lock else ''}", project_id,
+                [t[0][0] for t in missing], [t[0][1] for t in missing], [t[0][2] for t in missing],
+                [t[1] for t in missing])
+            for r in rows:
+                found[((r["day"], r["dimension"], r["value"]), r["counter"])] = SessionValues.load(r["bitmaps"])
+        return {t: v.copy() if v is not None else SessionValues() for t, v in found.items()}
+
+    async def _session_rollups(self, conn: asyncpg.Connection, project_id: UUID,
+                               changes: dict[tuple[Key, str], dict[int, int]], staged: Staged) -> None:
+        """Apply each row's per-session changes (pulse.ingest.sessionsets); rows left empty go."""
+        targets = [t for t, c in changes.items() if any(c.values())]
+        if not targets:
+            return
+        values = await self._session_values(conn, project_id, targets, staged)
+        for target, stored in values.items():
+            stored.apply(changes[target], counted(target[0][1], target[1]))
+        await self._write_session_values(conn, project_id, values, staged)
+
+    async def _write_session_values(self, conn: asyncpg.Connection, project_id: UUID,
+                                    values: dict[tuple[Key, str], SessionValues], staged: Staged) -> None:
+        kept = [(project_id, *key, counter, v.dump()) for (key, counter), v in values.items() if v.members]
+        gone = [(key, counter) for (key, counter), v in values.items() if not v.members]
+        if kept:
+            await conn.executemany(
+                "INSERT INTO session_rollups (project_id, day, dimension, value, counter, bitmaps) "
+                "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (project_id, dimension, day, value, counter) "
+                "DO UPDATE SET bitmaps = excluded.bitmaps", kept)
+        if gone:
+            await conn.execute(
+                "DELETE FROM session_rollups r "
+                "USING unnest($2::date[], $3::text[], $4::text[], $5::text[]) AS k(day, dimension, value, counter) "
+                "WHERE r.project_id = $1 AND r.dimension = k.dimension AND r.day = k.day AND r.value = k.value "
+                "AND r.counter = k.counter", project_id, [g[0][0] for g in gone], [g[0][1] for g in gone],
+                [g[0][2] for g in gone], [g[1] for g in gone])
+        for target, v in values.items():
+            staged.session_sets[(project_id, *target)] = v
+
+    async def take_back_sessions(self, conn: asyncpg.Connection, project_id: UUID, sessions: list[Session],
+                                 deltas: Deltas, staged: Staged) -> int:
+        """Take a forgotten visitor's sessions out of the session rollups and the visitor map.
+        Returns how many session rollup rows changed."""
+        numbers = BitMap(s.no for s in sessions if s.no)
+        targets = list(deltas.session_values())
+        if not numbers or not targets:
+            return 0
+        values = await self._session_values(conn, project_id, targets, staged, lock=True)
+        for v in values.values():
+            v.remove(numbers)
+        await self._write_session_values(conn, project_id, values, staged)
+        await conn.executemany(
+            "UPDATE session_visitors SET visitors = overlay(visitors PLACING '\\x00000000'::bytea FROM $3 * 4 + 1) "
+            "WHERE project_id = $1 AND chunk = $2 AND length(visitors) > $3 * 4",
+            [(project_id, no // CHUNK, no % CHUNK) for no in numbers])
+        return len(values)
 
     async def take_back(self, conn: asyncpg.Connection, project_id: UUID, visitor_no: int, deltas: Deltas,
                         staged: Staged) -> int:
@@ -297,6 +389,11 @@ class Storage:
                 "WHERE r.project_id = $1 AND r.day = k.day AND r.dimension = k.dimension AND r.value = k.value",
                 project_id, [k[0] for k in deletes], [k[1] for k in deletes], [k[2] for k in deletes])
         return len(rows)
+
+
+def _packed(sessions: list[Session]) -> bytes:
+    """Consecutive sessions' visitor numbers, as session_visitors packs them."""
+    return b"".join(s.visitor_no.to_bytes(4, "big") for s in sessions)
 
 
 class SessionBatch:

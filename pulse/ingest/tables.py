@@ -78,6 +78,7 @@ visitor_counters = Table(
     "visitor_counters", metadata,
     Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
     Column("next_no", BigInteger, nullable=False),
+    Column("next_session_no", BigInteger, nullable=False, server_default="1"),
 )
 
 sessions = Table(
@@ -96,6 +97,7 @@ sessions = Table(
     Column("utm_content", Text), Column("utm_term", Text),
     Column("country", Text), Column("region", Text), Column("city", Text),
     Column("browser", Text), Column("os", Text), Column("device", Text),
+    Column("session_no", BigInteger, nullable=False),  # dense per project (pulse.ingest.sessionsets)
     PrimaryKeyConstraint("project_id", "id"),
     Index("ix_sessions_project_id_started_at", "project_id", "started_at"),
     Index("ix_sessions_project_id_visitor_no_ended_at", "project_id", "visitor_no", "ended_at"),
@@ -131,6 +133,38 @@ daily_rollups = Table(
     Column("time_on_page_views", BigInteger, nullable=False, server_default="0"),
     Column("visitors", LargeBinary, nullable=False),
     PrimaryKeyConstraint("project_id", "day", "dimension", "value"),
+)
+
+# Each rollup row's counters broken down by session (pulse.ingest.sessionsets): `bitmaps` is the
+# members bitmap, then a counted pair's bit slices. Read by dimension and days for filtered reports.
+session_rollups = Table(
+    "session_rollups", metadata,
+    Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("dimension", Text, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("value", Text, nullable=False),
+    Column("counter", Text, nullable=False),
+    Column("bitmaps", ARRAY(LargeBinary), nullable=False),
+    PrimaryKeyConstraint("project_id", "dimension", "day", "value", "counter"),
+)
+
+# Session number -> visitor number, CHUNK sessions a row: `visitors` packs 4-byte big-endian
+# visitor numbers, the session numbered chunk * CHUNK + i at byte 4i (0 where none).
+session_visitors = Table(
+    "session_visitors", metadata,
+    Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("chunk", BigInteger, nullable=False),
+    Column("visitors", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("project_id", "chunk"),
+    info={"dsar": "visitor numbers by session number; a forgotten visitor's entries are zeroed"},
+)
+
+# Projects whose data predates session rollups: filtered reports from `since` on read them, days
+# before it are computed from the raw rows (pulse.query.raw). No row: every day is covered.
+session_rollups_since = Table(
+    "session_rollups_since", metadata,
+    Column("project_id", UUID, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("since", Date, nullable=False),
 )
 
 # Requests from bots are counted, not stored as visitors.

@@ -12,7 +12,8 @@ In the transaction:
 2. from those rows, the visitor's contribution to the rollups is rebuilt with the same `Deltas` the
    writer added it with (sessions, bounces and duration on each session's first day, pageviews
    under the page and the session's origin, time on page between a session's consecutive
-   pageviews, events by name) and taken back; their number leaves every bitmap it was OR'ed into;
+   pageviews, events by name) and taken back; their number leaves every bitmap it was OR'ed into,
+   and their sessions' numbers every session rollup (pulse.ingest.sessionsets) and the visitor map;
 3. every other table of pulse.privacy.registry loses the visitor's rows;
 4. a `dsar.delete` audit entry records who asked and what was deleted per table.
 """
@@ -34,6 +35,7 @@ from pulse.ingest.storage import Staged, Storage
 from pulse.privacy.registry import locate, visitor_tables
 
 ROLLUPS = "daily_rollups"  # the per-table counts name the rollup rows corrected under this key
+SESSION_ROLLUPS = "session_rollups"  # and the session rollup rows (pulse.ingest.sessionsets) under this one
 
 
 def _deleted(status: str) -> int:
@@ -45,9 +47,9 @@ async def forget(conn: asyncpg.Connection, storage: Storage, staged: Staged, pro
     """Delete the visitor's rows and take them out of the rollups; return the count per table."""
     visitor, session_rows = await locate(conn, project_id, request.visitor_id)
     tables = visitor_tables()
-    counts = dict.fromkeys([vt.name for vt in tables] + [ROLLUPS], 0)
+    counts = dict.fromkeys([vt.name for vt in tables] + [ROLLUPS, SESSION_ROLLUPS], 0)
     returning = {sinks.copies()["pageview"].table: "ts, path, hostname, session_id",
-                 sinks.copies()["event"].table: "ts, name"}
+                 sinks.copies()["event"].table: "ts, name, session_id"}
     returned: dict[str, list] = {}
     for vt in tables:
         where = vt.where(visitor)
@@ -63,8 +65,10 @@ async def forget(conn: asyncpg.Connection, storage: Storage, staged: Staged, pro
     if visitor.visitor_no is not None:
         tz = storage.timezones.get(project_id) or await _timezone(conn, project_id)
         pages, events = (returned.get(table, []) for table in returning)
-        deltas = contribution(tz, visitor.visitor_no, [sinks.session_from_row(r) for r in session_rows], pages, events)
+        sessions = [sinks.session_from_row(r) for r in session_rows]
+        deltas = contribution(tz, visitor.visitor_no, sessions, pages, events)
         counts[ROLLUPS] = await storage.take_back(conn, project_id, visitor.visitor_no, deltas, staged)
+        counts[SESSION_ROLLUPS] = await storage.take_back_sessions(conn, project_id, sessions, deltas, staged)
     staged.forgotten.append((project_id, visitor.visitor_id, visitor.visitor_no))
     await conn.execute(
         "INSERT INTO audit_logs (project_id, id, action, actor_type, actor_id, object_type, object_id, details) "
@@ -94,8 +98,10 @@ def contribution(tz: str, visitor_no: int, sessions: list, pages: list, events: 
         previous = in_session[session.id]
         if previous:
             prev_ts, prev_path = previous[-1]
-            deltas.page_time(PageTime(prev_ts, prev_path, int((page["ts"] - prev_ts).total_seconds())))
+            deltas.page_time(PageTime(prev_ts, prev_path, int((page["ts"] - prev_ts).total_seconds())), session)
         previous.append((page["ts"], page["path"]))
     for event in events:
-        deltas.event(event["ts"], visitor_no, event["name"])
+        session = by_id.get(event["session_id"])
+        if session is not None:
+            deltas.event(event["ts"], visitor_no, event["name"], session)
     return deltas

@@ -1,4 +1,4 @@
-"""Rollup rows computed from the raw tables, for reports with filters.
+"""Rollup rows with filters applied, for reports with filters; computed from the raw tables here.
 
 Daily rollups cannot answer "pages, for visitors from Germany": a filter crosses dimensions.
 This reader computes the very rows the rollups hold (day, value, counters, visitor bitmap) from
@@ -11,6 +11,7 @@ session matches. Filters on `event` keep sessions in which such an event happene
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from itertools import count
 
 from pyroaring import BitMap
@@ -160,14 +161,28 @@ def _grouped_rows(records, dimensions: list[str]):
 async def compute_many(session: AsyncSession, project: ProjectAccess, filters: list[Filter],
                        dimensions: list[str], days: DayRange, segments: Segments | None = None
                        ) -> dict[str, list[Row]]:
-    """The rollup rows of several dimensions over the same days, with `filters` applied: one
-    statement per raw table, however many dimensions. Segment filters keep the rows of the
-    segment's visitors over these days (`segments` gives them)."""
+    """The rollup rows of several dimensions over the same days, with `filters` applied. Segment
+    filters keep the rows of the segment's visitors over these days (`segments` gives them). From
+    the session rollups where they answer (pulse.query.sessionsets), else from the raw rows."""
+    from pulse.query import sessionsets
+
+    await check_patterns(session, filters)
+    answered = await sessionsets.compute_many(session, project, filters, dimensions, days, segments)
+    if answered is not None:
+        return answered
+    return await from_raw_rows(session, project, filters, dimensions, days, segments)
+
+
+async def from_raw_rows(session: AsyncSession, project: ProjectAccess, filters: list[Filter],
+                        dimensions: list[str], days: DayRange, segments: Segments | None = None
+                        ) -> dict[str, list[Row]]:
+    """compute_many from the raw tables: one statement per raw table, however many dimensions."""
     await check_patterns(session, filters)
     visitors = await _Visitors.of(filters, segments, days)
     filters = _without_segments(filters)
     start, end = days.bounds(project.timezone)
-    base = {"p": project.project_id, "start": start, "end": end, "tz": zone_name(project.timezone)}
+    base = {"p": project.project_id, "start": start, "end": end, "after": end + timedelta(days=1),
+            "tz": zone_name(project.timezone)}
     rows: dict[str, dict[tuple, Row]] = {dimension: {} for dimension in dimensions}
 
     async def run(statement: str, sql: _Sql, asked: list[str]) -> list[tuple[str, Row, object]]:
@@ -186,7 +201,9 @@ async def compute_many(session: AsyncSession, project: ProjectAccess, filters: l
         sql = _Sql()
         page_filters = [f for f in filters if f.dimension in PAGE_DIMENSIONS]
         session_conditions = _session_filters(sql, [f for f in filters if f.dimension not in PAGE_DIMENSIONS], "s")
-        timed = "path" in asked  # a page's time is the gap to the session's next pageview
+        # A page's time is the gap to the session's next pageview, credited to the page's day as the
+        # rollups do: that next pageview may lie past the range (`after`: a day later).
+        timed = "path" in asked
         # The session row only when a filter or a reported value needs it: joining millions of
         # pageviews to their sessions is most of a filtered report's cost.
         needs_session = session_conditions or any(d in ORIGIN for d in asked)
@@ -199,9 +216,10 @@ async def compute_many(session: AsyncSession, project: ProjectAccess, filters: l
             "coalesce(sum(floor(extract(epoch FROM pv.next_ts - pv.ts))), 0)::bigint AS time_on_page, "
             "count(pv.next_ts) AS time_on_page_views "
             f"FROM (SELECT p.ts, p.visitor_no, p.path, p.hostname, {columns}, {next_ts} AS next_ts "
-            f"FROM pageviews p{join} WHERE p.project_id = :p AND p.ts >= :start AND p.ts < :end"
+            f"FROM pageviews p{join} WHERE p.project_id = :p AND p.ts >= :start "
+            f"AND p.ts < {':after' if timed else ':end'}"
             f"{_and(visitors.conditions(sql, 'p'))}) pv "
-            f"WHERE true{_and([sql.condition('pv.' + f.dimension, f) for f in page_filters])} "
+            f"WHERE pv.ts < :end{_and([sql.condition('pv.' + f.dimension, f) for f in page_filters])} "
             f"GROUP BY {sets}")
         for dimension, target, r in await run(statement, sql, asked):
             target.pageviews += r.pageviews

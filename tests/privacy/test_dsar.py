@@ -32,6 +32,9 @@ D2 = D1 + timedelta(days=1)
 RANGE = f"start_at={D1.date().isoformat()}&end_at={(D2 + timedelta(days=2)).date().isoformat()}"
 REPORTS = ["stats", "stats/timeseries", "pages", "pages/entry", "pages/exit", "referrers", "events", "devices",
            "geo", "channels", "campaigns"]
+# Each report unfiltered and filtered (the session rollups, pulse.query.sessionsets, must forget her too).
+FILTERS = ["", "&filter=path:is:/pricing", "&filter=device:is:Desktop&filter=event:is:signup",
+           "&filter=source:is_not:(direct)"]
 
 
 def at(day: datetime, hour: int, minute: int = 0) -> str:
@@ -115,9 +118,10 @@ async def delete(client, writers, site, visitor_id: str, headers=None):
 async def reports(client, site) -> dict:
     got = {}
     for name in REPORTS:
-        response = await client.get(f"/api/v1/{name}?{RANGE}", headers=site["query"])
-        assert response.status_code == 200, response.text
-        got[name] = response.json()
+        for filters in FILTERS:
+            response = await client.get(f"/api/v1/{name}?{RANGE}{filters}", headers=site["query"])
+            assert response.status_code == 200, response.text
+            got[name + filters] = response.json()
     return got
 
 
@@ -148,7 +152,8 @@ async def test_delete_takes_the_visitor_out_of_every_report_exactly(app, client,
     assert body["visitor_id"] == "alice" and body["status"] == "deleted" and body["request_id"].startswith("dsar-")
     assert body["deleted"]["pageviews"] == 6 and body["deleted"]["events"] == 2 and body["deleted"]["sessions"] == 3
     assert body["deleted"]["visitors"] == 1 and body["deleted"]["daily_rollups"] > 0
-    assert set(body["deleted"]) == {vt.name for vt in visitor_tables()} | {"daily_rollups"}
+    assert body["deleted"]["session_rollups"] > 0
+    assert set(body["deleted"]) == {vt.name for vt in visitor_tables()} | {"daily_rollups", "session_rollups"}
 
     assert await reports(client, had) == await reports(client, never)
     assert await rollups(app, had) == await rollups(app, never)

@@ -1,13 +1,27 @@
 SELECT count(DISTINCT visitor_no) FROM ( SELECT visitor_no FROM pageviews WHERE project_id = $1 AND ts > $2 UNION ALL SELECT visitor_no FROM events WHERE project_id = $1 AND ts > $2) recent;
 
-SELECT (pv.ts AT TIME ZONE $1)::date AS day, v0, GROUPING(v0) AS g, count(*) AS pageviews, array_agg(DISTINCT pv.visitor_no) AS visitors, coalesce(sum(floor(extract(epoch FROM pv.next_ts - pv.ts))), 0)::bigint AS time_on_page, count(pv.next_ts) AS time_on_page_views FROM (SELECT p.ts, p.visitor_no, p.path, p.hostname, '' AS v0, NULL::timestamptz AS next_ts FROM pageviews p JOIN sessions s ON s.project_id = $2 AND s.id = p.session_id AND s.started_at < $3 AND s.ended_at >= $4 AND s.country = $5 WHERE p.project_id = $2 AND p.ts >= $4 AND p.ts < $3) pv WHERE true AND pv.path ILIKE $6 ESCAPE '\' GROUP BY GROUPING SETS ((1, v0));
+SELECT since FROM session_rollups_since WHERE project_id = $1;
 
-SELECT s.day, v0, GROUPING(v0) AS g, count(*) AS sessions, sum(s.is_bounce::int) AS bounces, sum(s.duration) AS duration FROM (SELECT (s.started_at AT TIME ZONE $1)::date AS day, s.is_bounce, s.duration, '' AS v0 FROM sessions s WHERE s.project_id = $2 AND s.started_at >= $3 AND s.started_at < $4 AND s.pageviews > 0 AND s.country = $5 AND EXISTS (SELECT 1 FROM pageviews fp WHERE fp.project_id = $2 AND fp.session_id = s.id AND fp.ts >= $3 AND fp.path ILIKE $6 ESCAPE '\')) s GROUP BY GROUPING SETS ((1, v0));
+SELECT day, value, counter, bitmaps, (value = $1) AS passed FROM session_rollups WHERE project_id = $2 AND dimension = $3 AND day >= $4 AND day <= $5 AND counter = ANY($6) AND (value = $1);
 
-SELECT e.day, v0, GROUPING(v0) AS g, count(*) AS events, array_agg(DISTINCT e.visitor_no) AS visitors FROM (SELECT (e.ts AT TIME ZONE $1)::date AS day, e.visitor_no, '' AS v0 FROM events e JOIN sessions s ON s.project_id = $2 AND s.id = e.session_id AND s.started_at < $3 AND s.ended_at >= $4 AND s.country = $5 AND EXISTS (SELECT 1 FROM pageviews fp WHERE fp.project_id = $2 AND fp.session_id = s.id AND fp.path ILIKE $6 ESCAPE '\') WHERE e.project_id = $2 AND e.ts >= $4 AND e.ts < $3) e GROUP BY GROUPING SETS ((1, v0));
+SELECT day, value, counter, bitmaps, (value ILIKE $1 ESCAPE '\') AS passed FROM session_rollups WHERE project_id = $2 AND dimension = $3 AND day >= $4 AND day <= $5 AND counter = ANY($6) AND (value ILIKE $1 ESCAPE '\');
 
-SELECT (pv.ts AT TIME ZONE $1)::date AS day, v0, v1, v2, v3, GROUPING(v0, v1, v2, v3) AS g, count(*) AS pageviews, array_agg(DISTINCT pv.visitor_no) AS visitors, coalesce(sum(floor(extract(epoch FROM pv.next_ts - pv.ts))), 0)::bigint AS time_on_page, count(pv.next_ts) AS time_on_page_views FROM (SELECT p.ts, p.visitor_no, p.path, p.hostname, '' AS v0, p.path AS v1, coalesce(s.source, '') AS v2, s.country AS v3, lead(p.ts) OVER (PARTITION BY p.session_id ORDER BY p.ts) AS next_ts FROM pageviews p JOIN sessions s ON s.project_id = $2 AND s.id = p.session_id AND s.started_at < $3 AND s.ended_at >= $4 AND s.country = $5 WHERE p.project_id = $2 AND p.ts >= $4 AND p.ts < $3) pv WHERE true AND pv.path ILIKE $6 ESCAPE '\' GROUP BY GROUPING SETS ((1, v0), (1, v1), (1, v2), (1, v3));
+SELECT day, value, counter, bitmaps, (true) AS passed FROM session_rollups WHERE project_id = $1 AND dimension = $2 AND day >= $3 AND day <= $4 AND counter = ANY($5);
 
-SELECT s.day, v0, v1, v2, GROUPING(v0, v1, v2) AS g, count(*) AS sessions, sum(s.is_bounce::int) AS bounces, sum(s.duration) AS duration FROM (SELECT (s.started_at AT TIME ZONE $1)::date AS day, s.is_bounce, s.duration, '' AS v0, coalesce(s.source, '') AS v1, s.country AS v2 FROM sessions s WHERE s.project_id = $2 AND s.started_at >= $3 AND s.started_at < $4 AND s.pageviews > 0 AND s.country = $5 AND EXISTS (SELECT 1 FROM pageviews fp WHERE fp.project_id = $2 AND fp.session_id = s.id AND fp.ts >= $3 AND fp.path ILIKE $6 ESCAPE '\')) s GROUP BY GROUPING SETS ((1, v0), (1, v1), (1, v2));
+SELECT chunk, visitors FROM session_visitors WHERE project_id = $1 AND chunk = ANY($2);
 
-SELECT e.day, v0, GROUPING(v0) AS g, count(*) AS events, array_agg(DISTINCT e.visitor_no) AS visitors FROM (SELECT (e.ts AT TIME ZONE $1)::date AS day, e.visitor_no, '' AS v0 FROM events e JOIN sessions s ON s.project_id = $2 AND s.id = e.session_id AND s.started_at < $3 AND s.ended_at >= $4 AND s.country = $5 AND EXISTS (SELECT 1 FROM pageviews fp WHERE fp.project_id = $2 AND fp.session_id = s.id AND fp.path ILIKE $6 ESCAPE '\') WHERE e.project_id = $2 AND e.ts >= $4 AND e.ts < $3) e GROUP BY GROUPING SETS ((1, v0));
+SELECT since FROM session_rollups_since WHERE project_id = $1;
+
+SELECT day, value, counter, bitmaps, (value = $1) AS passed FROM session_rollups WHERE project_id = $2 AND dimension = $3 AND day >= $4 AND day <= $5 AND counter = ANY($6) AND (value = $1);
+
+SELECT day, value, counter, bitmaps, (value ILIKE $1 ESCAPE '\') AS passed FROM session_rollups WHERE project_id = $2 AND dimension = $3 AND day >= $4 AND day <= $5 AND counter = ANY($6) AND (value ILIKE $1 ESCAPE '\');
+
+SELECT day, value, counter, bitmaps, (true) AS passed FROM session_rollups WHERE project_id = $1 AND dimension = $2 AND day >= $3 AND day <= $4 AND counter = ANY($5);
+
+SELECT day, value, counter, bitmaps, (value ILIKE $1 ESCAPE '\') AS passed FROM session_rollups WHERE project_id = $2 AND dimension = $3 AND day >= $4 AND day <= $5 AND counter = ANY($6);
+
+SELECT day, value, counter, bitmaps, (true) AS passed FROM session_rollups WHERE project_id = $1 AND dimension = $2 AND day >= $3 AND day <= $4 AND counter = ANY($5);
+
+SELECT day, value, counter, bitmaps, (true) AS passed FROM session_rollups WHERE project_id = $1 AND dimension = $2 AND day >= $3 AND day <= $4 AND counter = ANY($5);
+
+SELECT chunk, visitors FROM session_visitors WHERE project_id = $1 AND chunk = ANY($2);
