@@ -1,5 +1,7 @@
 // The overview: KPI cards, the time series and the breakdown tables, all from ONE GraphQL request
 // (the server batches the reports' rollup reads), plus a small realtime query every 30 seconds.
+// With the segments module readable, the same request lists the saved segments for the segment
+// picker; a chosen segment is the filter `segment:is:<id>`, one of the filters every report takes.
 import { h, clear } from '../dom.js';
 import { createChart } from '../chart.js';
 import * as fmt from '../format.js';
@@ -7,11 +9,12 @@ import * as url from '../state.js';
 
 const REALTIME_EVERY = 30000;
 const ROWS = 10;
+const SEGMENT = 'segment'; // a saved segment's filter dimension: `segment:is:<id>` keeps its visitors
 
 const REPORT = `
 fragment Share on ShareList { total data { name visitors percentage } }
 query Overview($startAt: String!, $endAt: String!, $filters: [FilterInput!], $interval: String!, $rows: Int!,
-               $utm: Boolean!) {
+               $utm: Boolean!, $segments: Boolean! = false) {
   project {
     stats(startAt: $startAt, endAt: $endAt, filters: $filters) {
       current { visitors pageviews sessions bounceRate avgDuration events }
@@ -52,6 +55,7 @@ query Overview($startAt: String!, $endAt: String!, $filters: [FilterInput!], $in
       total data { name count unique }
     }
     realtime { activeVisitors }
+    segments(first: 1000) @include(if: $segments) { data { id name isActive } }
   }
 }`;
 
@@ -71,7 +75,7 @@ export const DIMENSIONS = {
   path: 'Page', entry_path: 'Entry page', exit_path: 'Exit page', source: 'Source', channel: 'Channel',
   utm_campaign: 'Campaign', utm_source: 'UTM source', utm_medium: 'UTM medium', country: 'Country',
   browser: 'Browser', os: 'OS', device: 'Device', event: 'Event', referrer: 'Referrer', hostname: 'Hostname',
-  region: 'Region', city: 'City', utm_content: 'UTM content', utm_term: 'UTM term',
+  region: 'Region', city: 'City', utm_content: 'UTM content', utm_term: 'UTM term', segment: 'Segment',
 };
 const OPERATORS = { is: 'is', is_not: 'is not', contains: 'contains', matches: 'matches' };
 
@@ -152,6 +156,15 @@ function mount(root, first) {
   const rangeLabel = h('p', { class: 'range-label muted', 'aria-live': 'polite' });
   const live = h('p', { class: 'live', title: 'Visitors active in the last 5 minutes' });
   const chips = h('div', { class: 'chips', 'aria-label': 'Filters', role: 'group' });
+  // The segment picker, beside the chips: there when the session may read the segments module, the
+  // rule that shows the Segments tab (boot.modules holds the modules the key may read).
+  const segmentSelect = h('select', { id: 'segment', onchange: () => pickSegment(segmentSelect.value) });
+  const picker = modules.has('segments')
+    ? h('div', { class: 'segment-picker' }, h('label', { for: 'segment' }, 'Segment'), segmentSelect) : null;
+  const filterBar = h('div', { class: 'filters' }, picker, chips);
+  let segments = []; // the saved segments the last response listed: { id, name, isActive }
+  const segmentNames = new Map(); // id -> name, of every segment a response has listed
+  let drawnOptions = null; // the picker's options, as a key: redrawn only when they change
   const cards = h('section', { class: 'cards', 'aria-label': 'Key figures' });
   const intervalSelect = h('select', { 'aria-label': 'Interval', onchange: () => ctx.navigate({ interval: intervalSelect.value }) },
     url.INTERVALS.map((i) => h('option', { value: i }, `By ${i}`)));
@@ -165,7 +178,7 @@ function mount(root, first) {
 
   clear(root,
     h('section', { class: 'toolbar' }, rangeSelect, custom, rangeLabel, h('span', { class: 'spacer' }), live),
-    chips, status, cards, chartPanel, grid);
+    filterBar, status, cards, chartPanel, grid);
 
   function onRange() {
     if (rangeSelect.value === 'custom') {
@@ -195,9 +208,10 @@ function mount(root, first) {
     for (const option of intervalSelect.options) option.disabled = option.value === 'hour' && many > url.MAX_HOURLY_DAYS;
     intervalSelect.value = interval;
     renderChips();
+    drawPicker();
 
     const variables = {
-      ...span, interval, rows: ROWS, utm: modules.has('utm'),
+      ...span, interval, rows: ROWS, utm: modules.has('utm'), segments: Boolean(picker),
       filters: state.filters.map((f) => ({ ...f, operator: f.operator.toUpperCase() })),
     };
     // Choosing the chart's metric changes no numbers: redraw from the response already here.
@@ -212,6 +226,7 @@ function mount(root, first) {
     try {
       data = (await ctx.gql(REPORT, variables, { signal: controller.signal })).project;
       loadedKey = key;
+      if (data.segments) listSegments(data.segments.data);
       clear(status);
       renderAll(span, interval);
     } catch (err) {
@@ -324,18 +339,61 @@ function mount(root, first) {
     chips.querySelector('button')?.focus();
   }
 
+  // A filter's value as its chip shows it: a country's name, a segment's name (its id until a
+  // response has listed it, or when it is not among them).
+  const valueText = (f) => (f.dimension === 'country' ? fmt.country(f.value)
+    : f.dimension === SEGMENT ? segmentNames.get(f.value) ?? f.value : f.value);
+
   function renderChips() {
     const { filters } = ctx.state;
     chips.hidden = !filters.length;
+    filterBar.hidden = !picker && !filters.length;
+    // Drawn again when a response names a segment: the keyboard keeps its place on the same chip.
+    const focused = chips.contains(document.activeElement) ? document.activeElement.dataset.filter : null;
     // Every child is a node: replaceChildren() would write a null as the text "null".
     clear(chips, ...[...filters.map((f, i) => h('button', {
-      type: 'button', class: 'chip', 'aria-label': `Remove filter: ${DIMENSIONS[f.dimension] || f.dimension} ${OPERATORS[f.operator] || f.operator} ${f.value}`,
+      type: 'button', class: 'chip', 'aria-label': `Remove filter: ${DIMENSIONS[f.dimension] || f.dimension} ${OPERATORS[f.operator] || f.operator} ${valueText(f)}`,
       dataset: { filter: url.filterText(f) },
       onclick: () => { ctx.navigate({ filters: filters.filter((_, j) => j !== i) }); (chips.querySelector('button') || rangeSelect).focus(); },
     }, h('span', { class: 'muted' }, `${DIMENSIONS[f.dimension] || f.dimension} ${OPERATORS[f.operator] || f.operator}`),
-    f.dimension === 'country' ? fmt.country(f.value) : f.value, h('span', { 'aria-hidden': 'true', class: 'x' }, '×'))),
+    valueText(f), h('span', { 'aria-hidden': 'true', class: 'x' }, '×'))),
     filters.length > 1 ? h('button', { type: 'button', class: 'quiet', onclick: () => ctx.navigate({ filters: [] }) },
       'Clear all') : null].filter(Boolean));
+    if (focused) [...chips.querySelectorAll('.chip')].find((c) => c.dataset.filter === focused)?.focus();
+  }
+
+  // -- the segment picker: the filter `segment:is:<id>`, in the URL as every filter is ------------
+  const isSegment = (f) => f.dimension === SEGMENT && f.operator === 'is';
+  const chosenSegment = () => ctx.state.filters.filter(isSegment).pop()?.value || '';
+
+  // One segment at a time: choosing another replaces it, "All visitors" removes it; other filters stay.
+  function pickSegment(id) {
+    const rest = ctx.state.filters.filter((f) => !isSegment(f));
+    ctx.navigate({ filters: id ? [...rest, { dimension: SEGMENT, operator: 'is', value: id }] : rest });
+  }
+
+  function listSegments(list) {
+    segments = list;
+    for (const s of list) segmentNames.set(s.id, s.name);
+    renderChips(); // a segment's chip now has its name
+    drawPicker();
+  }
+
+  function drawPicker() {
+    if (!picker) return;
+    const chosen = chosenSegment();
+    // Pickers offer the active segments; an inactive one only while it is the one chosen.
+    const offered = segments.filter((s) => s.isActive || s.id === chosen).map((s) => [s.id, s.name]);
+    if (chosen && !offered.some(([id]) => id === chosen)) offered.push([chosen, segmentNames.get(chosen) ?? chosen]);
+    const options = [['', 'All visitors'], ...offered];
+    const key = JSON.stringify(options);
+    if (key !== drawnOptions) { // redrawing the options of a select in use would lose its place
+      drawnOptions = key;
+      clear(segmentSelect, ...options.map(([value, name]) => h('option', { value }, name)));
+    }
+    segmentSelect.value = chosen;
+    segmentSelect.disabled = !offered.length;
+    segmentSelect.title = offered.length ? '' : 'No saved segments yet: build one in the Segments tab';
   }
 
   // -- realtime ---------------------------------------------------------------------------------
