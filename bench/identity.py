@@ -22,10 +22,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import time
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
+
+from common import percentiles
 
 ACCOUNT = "bench-account"
 
@@ -43,11 +44,6 @@ SELECT
      AND e.visitor_no IN (SELECT visitor_no FROM m) AND e.ts >= $3 AND e.ts < $4) AS revenue
 """
 
-
-def percentiles(samples: list[float]) -> str:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"p50 {statistics.median(ordered):7.1f} ms   p95 {p95:7.1f} ms"
 
 
 async def make_account(conn, project: UUID, members: int, since: datetime) -> int:

@@ -19,7 +19,6 @@ import asyncio
 import json
 import os
 import re
-import statistics
 import tempfile
 import time
 import urllib.parse
@@ -27,6 +26,7 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from common import percentiles
 from serving import pulse_serve
 
 DASHBOARD = """query($s: String, $e: String) { project {
@@ -46,11 +46,6 @@ ENDPOINTS = ["/api/v1/stats", "/api/v1/stats/timeseries", "/api/v1/pages", "/api
              "/api/v1/devices", "/api/v1/geo", "/api/v1/realtime"]
 
 
-
-def percentiles(samples: list[float]) -> str:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"p50 {statistics.median(ordered):7.1f} ms   p95 {p95:7.1f} ms"
 
 
 def timed(request: urllib.request.Request) -> float:

@@ -29,8 +29,8 @@ const EXPORT = `query VisitorExport($visitorId: String!) { visitorExport(visitor
 const FORGET = `mutation ForgetVisitor($visitorId: String!) {
   deleteVisitorData(visitorId: $visitorId) { visitorId requestId status deleted }
 }`;
-// What a delete answers per table is rows deleted, except this key: the daily report rows it corrected.
-const ROLLUPS = 'daily_rollups';
+// Report rows a delete corrects rather than deletes (pulse/privacy/forget.py names them so).
+const CORRECTED = ['daily_rollups', 'session_rollups'];
 // A privacy request is a record someone may be held to: its counts are exact, never "1.2M".
 const exact = new Intl.NumberFormat('en-US');
 const rowsOf = (n, one = 'row', many = `${one}s`) => `${exact.format(n)} ${n === 1 ? one : many}`;
@@ -348,12 +348,13 @@ function mount(root, first) {
         return;
       }
       const counts = answer.deleted || {};
-      const total = Object.entries(counts).reduce((sum, [table, n]) => (table === ROLLUPS ? sum : sum + n), 0);
+      const total = Object.entries(counts).reduce((sum, [table, n]) => (CORRECTED.includes(table) ? sum : sum + n), 0);
+      const corrected = CORRECTED.reduce((sum, table) => sum + (counts[table] || 0), 0);
       const [pageviews, sessions, events] = ['pageviews', 'sessions', 'events'].map((table) => counts[table] || 0);
       say({ state: 'deleted', total: String(total), pageviews: String(pageviews), sessions: String(sessions),
         events: String(events) }, h('strong', {}, `Deleted ${rowsOf(total)} about ${id}: `),
         `${rowsOf(pageviews, 'pageview')}, ${rowsOf(sessions, 'session')}, ${rowsOf(events, 'event')}`,
-        counts[ROLLUPS] ? `; ${rowsOf(counts[ROLLUPS], 'daily report row')} corrected` : '',
+        corrected ? `; ${rowsOf(corrected, 'report row')} corrected` : '',
         '. Reports no longer count them.');
       // The profile is gone: what the page showed of it no longer exists, so only the answer stays.
       clear(panel, head, note, back);
