@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     db_writer_pool_size: int = Field(4, ge=1, validation_alias=_env("PULSE_DB_WRITER_POOL_SIZE"))
     # statement_timeout of the request connections (reads and request writes), in milliseconds.
     query_timeout_ms: int = Field(30_000, ge=100, validation_alias=_env("PULSE_QUERY_TIMEOUT_MS"))
+    # Session rollup rows kept in each process's memory for filtered reports (pulse.query.sessionsets),
+    # in megabytes; each row is checked against the table's version of it on every read.
+    session_cache_mb: int = Field(256, ge=0, validation_alias=_env("PULSE_SESSION_CACHE_MB"))
     # /metrics: open when unset; else `Authorization: Bearer <token>` (the admin token is accepted too).
     metrics_token: str | None = Field(None, validation_alias=_env("PULSE_METRICS_TOKEN"))
     # Outbound requests to user-supplied URLs may reach private and local addresses (pulse/outbound.py).

@@ -43,6 +43,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['project_id'], ['projects.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('project_id', 'dimension', 'day', 'value', 'counter'),
     )
+    # Roaring bitmaps hardly compress: stored as they are, a cold read need not decompress them.
+    op.execute("ALTER TABLE session_rollups ALTER COLUMN bitmaps SET STORAGE EXTERNAL")
     op.create_table(
         'session_visitors',
         sa.Column('project_id', postgresql.UUID(), nullable=False),

@@ -31,13 +31,14 @@ class Row:
     events: int
     time_on_page: int
     time_on_page_views: int
-    packed: bytes | BitMap  # the visitor bitmap, serialized as stored until first needed
+    # The visitor bitmap: serialized as stored, or a function that computes it, until first needed.
+    packed: bytes | BitMap | Callable[[], BitMap]
 
     @property
     def visitors(self) -> BitMap:
-        # Deserialized on first use: a ranked list needs the bitmaps of the rows it shows, not all.
+        # Made on first use: a ranked list needs the bitmaps of the rows it shows, not all.
         if not isinstance(self.packed, BitMap):
-            self.packed = BitMap.deserialize(self.packed)
+            self.packed = self.packed() if callable(self.packed) else BitMap.deserialize(self.packed)
         return self.packed
 
 

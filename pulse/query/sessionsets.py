@@ -20,8 +20,10 @@ by another page dimension (pages by hostname, say: a session may view a path on 
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable
 from datetime import timedelta
+from functools import partial
 
 import numpy as np
 from pyroaring import BitMap
@@ -29,9 +31,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pulse.auth import ProjectAccess
+from pulse.config import get_settings
 from pulse.ingest.rollups import ORIGIN
 from pulse.ingest.sessionsets import CHUNK, SessionValues
-from pulse.lru import LRU
+from pulse.lru import LRU, WeighedLRU
 from pulse.query.dates import DayRange
 from pulse.query.filters import EVENT_DIMENSIONS, PAGE_DIMENSIONS, SEGMENT, Filter
 from pulse.query.raw import FROM_EVENTS, FROM_PAGEVIEWS, FROM_SESSIONS, SESSION_ONLY, Segments, _Sql
@@ -46,6 +49,14 @@ _COUNTERS = {"": ("pageviews", "sessions", "bounces", "duration", "events"),
              **{d: ("sessions",) for d in SESSION_ONLY}}
 
 _FULL_CHUNKS: LRU = LRU(4096)  # (project, chunk) -> packed visitors of a full chunk (never changes again)
+_ROWS: WeighedLRU | None = None  # (project, dimension, day, value, counter) -> (version, SessionValues)
+
+
+def _cache() -> WeighedLRU:
+    global _ROWS
+    if _ROWS is None:
+        _ROWS = WeighedLRU(get_settings().session_cache_mb << 20)
+    return _ROWS
 
 
 def answerable(filters: list[Filter], dimensions: list[str]) -> bool:
@@ -65,11 +76,12 @@ class _Loaded:
         self.rows: dict[tuple, dict[str, SessionValues]] = {}
         self.passed: dict[tuple, bool] = {}
 
-    def values(self, counter: str) -> Iterable[SessionValues]:
-        return (r[counter] for r in self.rows.values() if counter in r)
+    def add(self, other: _Loaded) -> None:
+        self.rows.update(other.rows)
+        self.passed.update(other.passed)
 
     def union(self, *counters: str) -> BitMap:
-        return BitMap.union(BitMap(), *(v.members for c in counters for v in self.values(c)))
+        return BitMap.union(BitMap(), *(r[c].members for r in self.rows.values() for c in counters if c in r))
 
 
 class _Reader:
@@ -82,31 +94,50 @@ class _Reader:
     async def rows(self, dimension: str, first, last, counters: Iterable[str], sql: _Sql | None = None,
                    passes: str = "true", only_passing: bool = False) -> _Loaded:
         """The session rollup rows of one dimension over [first, last]; `passes` is a condition on
-        `value` (with `sql`'s parameters), kept per row or, `only_passing`, required."""
+        `value` (with `sql`'s parameters), kept per row or, `only_passing`, required. A day's rows
+        come from the process's cache while the table's version of them (their count, xmin and
+        sizes) is the cached one: past days rarely change, so mostly only today's are read."""
         sql = sql or _Sql()
-        where = f" AND ({passes})" if only_passing else ""
-        found = await self.session.execute(text(
-            f"SELECT day, value, counter, bitmaps, ({passes}) AS passed FROM session_rollups "
-            "WHERE project_id = :p AND dimension = :dimension AND day >= :first AND day <= :last "
-            f"AND counter = ANY(:counters){where}"),
-            {"p": self.project.project_id, "dimension": dimension, "first": first, "last": last,
-             "counters": list(counters), **sql.params})
-        loaded = _Loaded()
-        for r in found:
-            loaded.rows.setdefault((r.day, r.value), {})[r.counter] = SessionValues.load(r.bitmaps)
-            loaded.passed[(r.day, r.value)] = bool(r.passed)
+        counters = list(counters)
+        where = (f"project_id = :p AND dimension = :dimension AND day >= :first AND day <= :last "
+                 f"AND counter = ANY(:counters){f' AND ({passes})' if only_passing else ''}")
+        params = {"p": self.project.project_id, "dimension": dimension, "first": first, "last": last,
+                  "counters": counters, **sql.params}
+        versions = await self.session.execute(text(
+            "SELECT day, count(*) AS n, sum(xmin::text::bigint) AS x, sum(pg_column_size(bitmaps)) AS size "
+            f"FROM session_rollups WHERE {where} GROUP BY day"), params)
+        what = (self.project.project_id, dimension, tuple(counters), passes, only_passing,
+                tuple(sorted(sql.params.items())))
+        cache = _cache()
+        loaded, stale = _Loaded(), []
+        for day, n, x, size in versions:
+            cached = cache.get((*what, day))
+            if cached is not None and cached[0] == (n, x, size):
+                loaded.add(cached[1])
+            else:
+                stale.append(day)
+        if stale:
+            found = await self.session.execute(text(
+                f"SELECT day, value, counter, bitmaps, ({passes}) AS passed, xmin::text::bigint AS x, "
+                f"pg_column_size(bitmaps) AS size FROM session_rollups WHERE {where} AND day = ANY(:stale)"),
+                {**params, "stale": stale})
+            days: dict = {}
+            for r in found:
+                day = days.setdefault(r.day, [_Loaded(), 0, 0, 0, 0])  # rows, count, xmin sum, size, bytes
+                day[0].rows.setdefault((r.day, r.value), {})[r.counter] = SessionValues.load(r.bitmaps)
+                day[0].passed[(r.day, r.value)] = bool(r.passed)
+                day[1] += 1
+                day[2] += r.x
+                day[3] += r.size
+                day[4] += sum(len(b) for b in r.bitmaps)
+            for day, (group, n, x, size, weight) in days.items():
+                loaded.add(group)
+                cache.put((*what, day), ((n, x, size), group), weight)
         return loaded
 
-    async def ensure_map(self, sessions: BitMap) -> None:
-        """Load the session -> visitor map over the numbers of `sessions`."""
-        if not sessions:
-            return
-        lo, hi = sessions.min() // CHUNK, sessions.max() // CHUNK
-        if self.visitor_map is not None and self.map_base <= lo * CHUNK and \
-                hi * CHUNK + CHUNK <= self.map_base + len(self.visitor_map):
-            return
-        if self.visitor_map is not None:  # grow to cover both
-            lo, hi = min(lo, self.map_base // CHUNK), max(hi, (self.map_base + len(self.visitor_map)) // CHUNK - 1)
+    async def ensure_map(self, lowest: int, highest: int) -> None:
+        """Load the session -> visitor map over session numbers [lowest, highest]."""
+        lo, hi = lowest // CHUNK, highest // CHUNK
         project_id = self.project.project_id
         packed = {c: _FULL_CHUNKS.get((project_id, c)) for c in range(lo, hi + 1)}
         missing = [c for c, v in packed.items() if v is None]
@@ -122,14 +153,13 @@ class _Reader:
         self.visitor_map = np.frombuffer(joined, dtype=">u4").astype(np.uint32)
         self.map_base = lo * CHUNK
 
-    def sessions_array(self, sessions: BitMap) -> np.ndarray:
-        return np.frombuffer(sessions.to_array(), dtype=np.uint32)
-
-    def visitors_of(self, sessions: BitMap) -> BitMap:
+    def visitors_of(self, parts: list[tuple[BitMap, BitMap | None]]) -> BitMap:
+        """The visitors of the sessions in the union of each (sessions & restriction)."""
+        sessions = BitMap.union(BitMap(), *(a & b if b is not None else a for a, b in parts))
         if not sessions:
             return BitMap()
-        numbers = np.unique(self.visitor_map[self.sessions_array(sessions) - self.map_base])
-        found = BitMap(numbers)
+        numbers = np.sort(self.visitor_map[np.frombuffer(sessions.to_array(), dtype=np.uint32) - self.map_base])
+        found = BitMap(array("I", numbers.tobytes()))  # sorted: pyroaring's fast path (duplicates are fine)
         found.discard(0)  # a forgotten visitor's sessions map to 0
         return found
 
@@ -137,9 +167,27 @@ class _Reader:
         """The sessions in `among` whose visitor is in `visitors`."""
         if not among or not visitors:
             return BitMap()
-        sessions = self.sessions_array(among)
+        sessions = np.frombuffer(among.to_array(), dtype=np.uint32)
         wanted = np.frombuffer(visitors.to_array(), dtype=np.uint32)
         return BitMap(sessions[np.isin(self.visitor_map[sessions - self.map_base], wanted)])
+
+
+class _Kept:
+    """Stored per-session values (one or more rows' SessionValues) restricted once to the sessions a
+    family of counters keeps, so each report row costs a few intersection counts with its own sessions."""
+
+    __slots__ = ("members", "slices")
+
+    def __init__(self, values: list[SessionValues], restriction: BitMap | None) -> None:
+        members = BitMap.union(BitMap(), *(v.members for v in values))
+        self.members = members & restriction if restriction is not None else members
+        self.slices = [(k, bits & restriction if restriction is not None else bits)
+                       for v in values for k, bits in enumerate(v.slices)]
+
+    def total(self, within: BitMap | None = None) -> int:
+        if within is None:
+            return sum(len(bits) << k for k, bits in self.slices)
+        return sum(bits.intersection_cardinality(within) << k for k, bits in self.slices)
 
 
 def _intersect(sets: list[BitMap]) -> BitMap | None:
@@ -149,8 +197,8 @@ def _intersect(sets: list[BitMap]) -> BitMap | None:
     return BitMap.intersection(*sets) if len(sets) > 1 else sets[0]
 
 
-def _within(restriction: BitMap | None, members: BitMap) -> BitMap:
-    return members & restriction if restriction is not None else members
+def _count(members: BitMap, restriction: BitMap | None) -> int:
+    return members.intersection_cardinality(restriction) if restriction is not None else len(members)
 
 
 async def since(session: AsyncSession, project: ProjectAccess):
@@ -169,22 +217,19 @@ async def compute_many(session: AsyncSession, project: ProjectAccess, filters: l
     if covered_from is not None and first < covered_from:
         return None
     reader = _Reader(session, project)
+    window = await reader.rows("", first, last, ("pageviews", "sessions", "events"))
+    everyone = window.union("pageviews", "sessions", "events")
+    if everyone:
+        await reader.ensure_map(everyone.min(), everyone.max())
 
-    # Each filter's sessions over the window (session level), and the passing page and event rows.
+    # Session level: each filter's sessions over the window. Row level: the (day, value) rows of the
+    # range each page (event) filter passes.
     kept: dict[Filter, BitMap] = {}
-    universe: BitMap | None = None
-
-    async def everyone() -> BitMap:
-        nonlocal universe
-        if universe is None:
-            universe = (await reader.rows("", first, last, ("pageviews", "sessions", "events"))).union(
-                "pageviews", "sessions", "events")
-        return universe
-
-    # Row level: the (day, value) rows of the range each page (event) filter passes, by filter.
     row_level: dict[Filter, dict[tuple, SessionValues]] = {}
     for f in filters:
         if f.dimension == SEGMENT:
+            members = reader.sessions_of(await segments(f.value, days), everyone)
+            kept[f] = members if f.operator == "is" else everyone - members
             continue
         sql = _Sql()
         negated = f.operator == "is_not" and f.dimension in SESSION_DIMENSIONS
@@ -193,100 +238,88 @@ async def compute_many(session: AsyncSession, project: ProjectAccess, filters: l
         counters = (counter,) if counter else _COUNTERS[f.dimension]
         loaded = await reader.rows(f.dimension, first, last, counters, sql, condition, only_passing=True)
         found = loaded.union(*counters)
-        kept[f] = await everyone() - found if negated else found
+        kept[f] = everyone - found if negated else found
         if counter:
             row_level[f] = {key: row[counter] for key, row in loaded.rows.items()
                             if days.first <= key[0] <= days.last}
-    segment_filters = [f for f in filters if f.dimension == SEGMENT]
-    if segment_filters:
-        among = await everyone()
-        await reader.ensure_map(among)
-        for f in segment_filters:
-            members = reader.sessions_of(await segments(f.value, days), among)
-            kept[f] = members if f.operator == "is" else among - members
 
     def restriction(skip: tuple[str, ...]) -> BitMap | None:
         return _intersect([s for f, s in kept.items() if f.dimension not in skip])
 
+    def passing(dimensions_: tuple[str, ...]) -> dict | None:
+        """day -> the rows every filter on these dimensions passes (None: no such filter)."""
+        wanted = [f for f in filters if f.dimension in dimensions_]
+        if not wanted:
+            return None
+        by_day: dict = {}
+        for key in set.intersection(*(set(row_level[f]) for f in wanted)):
+            by_day.setdefault(key[0], []).append(row_level[wanted[0]][key])
+        return by_day
+
     pageview_sessions = restriction(PAGE_DIMENSIONS)
     session_sessions = restriction(())
     event_sessions = restriction(EVENT_DIMENSIONS)
-    page_filters = [f for f in filters if f.dimension in PAGE_DIMENSIONS]
-    event_filters = [f for f in filters if f.dimension in EVENT_DIMENSIONS]
-
-    def passing(wanted: list[Filter]) -> dict:
-        """day -> the rows every filter of `wanted` passes (all on one dimension)."""
-        by_day: dict = {}
-        if wanted:
-            for key in set.intersection(*(set(row_level[f]) for f in wanted)):
-                by_day.setdefault(key[0], []).append(row_level[wanted[0]][key])
-        return by_day
-
-    page_rows, event_rows = passing(page_filters), passing(event_filters)
-
+    page_rows, event_rows = passing(PAGE_DIMENSIONS), passing(EVENT_DIMENSIONS)
     site = await reader.rows("", days.first, days.last, _COUNTERS[""])
     site_of = {day: counters for (day, _), counters in site.rows.items()}
+
+    def stored(day, counter: str) -> list[SessionValues]:
+        return [site_of[day][counter]] if counter in site_of.get(day, {}) else []
+
+    # Per day, what each family counts, restricted once to its sessions: the passing page (event)
+    # rows' values or the site row's; and the site row's bounces and durations of the sessions kept.
+    pageviews = {d: _Kept(page_rows.get(d, []) if page_rows is not None else stored(d, "pageviews"),
+                          pageview_sessions) for d in days.each()}
+    events = {d: _Kept(event_rows.get(d, []) if event_rows is not None else stored(d, "events"), event_sessions)
+              for d in days.each()}
+    bounces = {d: _Kept(stored(d, "bounces"), session_sessions).members for d in days.each()}
+    durations = {d: _Kept(stored(d, "duration"), session_sessions) for d in days.each()}
+
     result: dict[str, list[Row]] = {}
-    pending: list[tuple[Row, list[BitMap]]] = []
     for dimension in dimensions:
         if dimension == "":
             loaded = site
         else:
             sql = _Sql()
-            own = [f for f in (*page_filters, *event_filters) if f.dimension == dimension]
+            own = [f for f in filters if f.dimension == dimension and f.dimension in (*PAGE_DIMENSIONS, "event")]
             passes = " AND ".join(sql.condition("value", f) for f in own) or "true"
             loaded = await reader.rows(dimension, days.first, days.last, _COUNTERS[dimension], sql, passes)
         rows = []
-        for (day, value), stored in loaded.rows.items():
-            base = site_of.get(day, {})
+        for (day, value), values in loaded.rows.items():
             row = Row(day, value, 0, 0, 0, 0, 0, 0, 0, BitMap())
-            seen: list[BitMap] = []
+            seen: list[tuple[BitMap, BitMap | None]] = []  # (sessions, restriction) whose visitors count
             passed = loaded.passed[(day, value)]
-            if dimension in FROM_PAGEVIEWS and "pageviews" in stored:
-                if dimension in PAGE_DIMENSIONS:
+            if dimension in FROM_PAGEVIEWS and "pageviews" in values:
+                if dimension in PAGE_DIMENSIONS:  # the row's own pageviews, if its value passes
                     if passed:
-                        counts = stored["pageviews"]
-                        row.pageviews = counts.total(pageview_sessions)
-                        seen.append(_within(pageview_sessions, counts.members))
-                        if dimension == "path":
-                            for name in ("time_on_page", "time_on_page_views"):
-                                if name in stored:
-                                    setattr(row, name, stored[name].total(pageview_sessions))
-                else:
-                    members = stored["pageviews"].members if dimension else None
-                    within = _intersect([s for s in (members, pageview_sessions) if s is not None])
-                    if page_filters:
-                        pages = page_rows.get(day, [])
-                        row.pageviews = sum(p.total(within) for p in pages)
-                        seen.append(_within(within, BitMap.union(BitMap(), *(p.members for p in pages))))
-                    elif "pageviews" in base:
-                        row.pageviews = base["pageviews"].total(within)
-                        seen.append(_within(within, base["pageviews"].members))
-            if dimension in FROM_SESSIONS and "sessions" in stored:
-                begun = _within(session_sessions, stored["sessions"].members)
-                row.sessions = len(begun)
-                if begun and "bounces" in base:
-                    row.bounces = base["bounces"].members.intersection_cardinality(begun)
-                if begun and "duration" in base:
-                    row.duration = base["duration"].total(begun)
-            if dimension in FROM_EVENTS and "events" in stored:
+                        row.pageviews = values["pageviews"].total(pageview_sessions)
+                        seen.append((values["pageviews"].members, pageview_sessions))
+                        for name in ("time_on_page", "time_on_page_views"):
+                            if name in values:
+                                setattr(row, name, values[name].total(pageview_sessions))
+                elif dimension == "":
+                    row.pageviews = pageviews[day].total()
+                    seen.append((pageviews[day].members, None))
+                elif not pageviews[day].members.isdisjoint(values["pageviews"].members):
+                    # an origin row: its sessions' pageviews that day
+                    row.pageviews = pageviews[day].total(values["pageviews"].members)
+                    seen.append((pageviews[day].members, values["pageviews"].members))
+            if dimension in FROM_SESSIONS and "sessions" in values:
+                begun = values["sessions"].members
+                row.sessions = _count(begun, session_sessions)
+                if row.sessions:
+                    row.bounces = bounces[day].intersection_cardinality(begun)
+                    row.duration = durations[day].total(begun)
+            if dimension in FROM_EVENTS and "events" in values:
                 if dimension == "event":
                     if passed:
-                        row.events = stored["events"].total(event_sessions)
-                        seen.append(_within(event_sessions, stored["events"].members))
-                elif event_filters:
-                    events = event_rows.get(day, [])
-                    row.events = sum(e.total(event_sessions) for e in events)
-                    seen.append(_within(event_sessions, BitMap.union(BitMap(), *(e.members for e in events))))
+                        row.events = values["events"].total(event_sessions)
+                        seen.append((values["events"].members, event_sessions))
                 else:
-                    row.events = stored["events"].total(event_sessions)
-                    seen.append(_within(event_sessions, stored["events"].members))
-            seen = [s for s in seen if s]
-            if seen or row.sessions or row.pageviews or row.events:
+                    row.events = events[day].total()
+                    seen.append((events[day].members, None))
+            if row.pageviews or row.sessions or row.events:
+                row.packed = partial(reader.visitors_of, seen)  # mapped only if a report asks
                 rows.append(row)
-                pending.append((row, seen))
         result[dimension] = rows
-    await reader.ensure_map(BitMap.union(BitMap(), *(s for _, seen in pending for s in seen)))
-    for row, seen in pending:
-        row.packed = reader.visitors_of(BitMap.union(*seen) if len(seen) > 1 else seen[0]) if seen else BitMap()
     return result
