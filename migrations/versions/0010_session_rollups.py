@@ -1,4 +1,4 @@
-"""session numbers and session rollups (filtered reports from bitmaps, pulse.ingest.sessionsets)
+"""session numbers and session rollups (filtered reports from bitmaps, pulse.ingest.sessionsets); profiles by visitor number, events by name
 
 Existing sessions are numbered by start, per project, and their visitor map is packed here. The
 session rollups of days already written cannot be rebuilt in SQL: a project with sessions gets a
@@ -66,12 +66,18 @@ def upgrade() -> None:
                f"CASE WHEN session_no / {CHUNK} = 0 THEN '\\x00000000'::bytea ELSE ''::bytea END "
                "|| string_agg(int4send(visitor_no::int), ''::bytea ORDER BY session_no) FROM sessions "
                f"GROUP BY project_id, session_no / {CHUNK}")
+    # A segment's profile condition reads only the candidates its other conditions left.
+    op.create_index('ix_identity_profiles_project_id_visitor_no', 'identity_profiles', ['project_id', 'visitor_no'])
+    # An event condition reads one name's events over a range.
+    op.create_index('ix_events_project_id_name_ts', 'events', ['project_id', 'name', 'ts'])
     op.execute("INSERT INTO session_rollups_since (project_id, since) SELECT p.id, "
                "(now() AT TIME ZONE coalesce(p.timezone, 'UTC'))::date + 1 FROM projects p "
                "WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.project_id = p.id)")
 
 
 def downgrade() -> None:
+    op.drop_index('ix_events_project_id_name_ts', table_name='events')
+    op.drop_index('ix_identity_profiles_project_id_visitor_no', table_name='identity_profiles')
     op.drop_table('session_rollups_since')
     op.drop_table('session_visitors')
     op.drop_table('session_rollups')

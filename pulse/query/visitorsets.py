@@ -103,6 +103,22 @@ def _json_path(q: _Query, column: str, path: tuple[str, ...]) -> str:
     return f"({column} #> CAST({q.bind(list(path))} AS text[]))"
 
 
+# An `all` group's candidates are named to a profile or session condition (`visitor_no = ANY(...)`)
+# up to this many; beyond, the condition reads every row it would and the sets are intersected after.
+MAX_CANDIDATES = 50_000
+_ORDER = {"event": 1, "session": 2, "pageview": 3, "metric": 4, "profile": 5}
+
+
+def _cost(item: Condition | Group) -> int:
+    """Evaluation order within an `all` group: what the rollup bitmaps answer (0), then raw rows by
+    how many they read (a profile condition is not bounded by the range), groups last."""
+    if isinstance(item, Group):
+        return 9
+    if item.source == "event" and item.field is None or ROLLUP_FIELDS.get((item.source, item.field)):
+        return 0
+    return _ORDER[item.source]
+
+
 class _Evaluator:
     def __init__(self, session: AsyncSession, project: ProjectAccess, days: DayRange) -> None:
         self.session = session
@@ -130,16 +146,24 @@ class _Evaluator:
         found = (await self.session.execute(text(f"SELECT array_agg(n) FROM ({sql}) AS found(n)"), q.params)).scalar()
         return BitMap(found or ())
 
-    async def of(self, item: Condition | Group | Definition) -> BitMap:
-        if isinstance(item, Group | Definition):
-            parts = [await self.of(child) for child in item.conditions]
-            if item.match == "all":
-                return BitMap.intersection(self.active, *parts) if parts else BitMap(self.active)
+    async def of(self, item: Condition | Group | Definition, within: BitMap | None = None) -> BitMap:
+        """The visitors `item` keeps. `within`: only these matter (the candidates an `all` group left),
+        so a condition read from raw rows may read only theirs."""
+        if not isinstance(item, Group | Definition):
+            return await self.condition(item, within)
+        if item.match == "any":
+            parts = [await self.of(child, within) for child in item.conditions]
             return BitMap.union(*parts) if parts else BitMap()
-        found = await self.condition(item)
-        return found
+        # All: the conditions the rollups answer first, then those read from raw rows, each over the
+        # candidates the others left (the widest, a profile's, last), stopping once none are left.
+        candidates = BitMap(self.active) if within is None else within & self.active
+        for child in sorted(item.conditions, key=_cost):
+            if not candidates:
+                break
+            candidates &= await self.of(child, candidates)
+        return candidates
 
-    async def condition(self, c: Condition) -> BitMap:
+    async def condition(self, c: Condition, within: BitMap | None = None) -> BitMap:
         if c.source == "metric":
             return await self.metric(c)
         dimension = ROLLUP_FIELDS.get((c.source, c.field))
@@ -153,32 +177,39 @@ class _Evaluator:
             if c.op == "not_exists":
                 return self.active - BitMap.union(BitMap(), *(m for v, m in values.items() if v != unset))
             return BitMap.union(BitMap(), *(m for v, m in values.items() if v != unset and test(c, v)))
-        found = await self.raw(c)
-        return self.active - found if c.op == "not_exists" else found
+        found = await self.raw(c, within)
+        return (self.active if within is None else within) - found if c.op == "not_exists" else found
 
-    async def raw(self, c: Condition) -> BitMap:
-        """Visitors for whom the condition holds (for not_exists: the value exists), from raw rows."""
+    async def raw(self, c: Condition, within: BitMap | None = None) -> BitMap:
+        """Visitors for whom the condition holds (for not_exists: the value exists), from raw rows;
+        of `within` only, when there are few enough of those to name."""
         q = _Query()
         start, end = q.bind(self.start), q.bind(self.end)
+        # Profiles, visitors and sessions have an index by visitor number, which `= ANY` walks for the
+        # candidates; pageviews and events are read by time either way, and intersected after.
+        only = ""
+        if within is not None and len(within) <= MAX_CANDIDATES and c.source in ("profile", "session"):
+            only = f" AND visitor_no = ANY(CAST({q.bind(list(within))} AS bigint[]))"
         if c.source == "profile":
             if c.field == "visitor_id":
                 return await self.numbers(q, "SELECT visitor_no FROM visitors WHERE project_id = :p AND "
-                                          + _sql_test(q, "to_jsonb(visitor_id)", c))
+                                          + _sql_test(q, "to_jsonb(visitor_id)", c) + only)
             expr = "to_jsonb(user_id)" if c.field == "user_id" else _json_path(q, "traits", c.path[1:])
             return await self.numbers(q, "SELECT visitor_no FROM identity_profiles WHERE project_id = :p "
-                                      f"AND visitor_no IS NOT NULL AND {_sql_test(q, expr, c)}")
+                                      f"AND visitor_no IS NOT NULL AND {_sql_test(q, expr, c)}{only}")
         if c.source == "session":
             return await self.numbers(q, "SELECT DISTINCT visitor_no FROM sessions WHERE project_id = :p "
                                       f"AND started_at < {end} AND ended_at >= {start} AND pageviews > 0 "
-                                      f"AND {_sql_test(q, f'to_jsonb({c.field})', c)}")
+                                      f"AND {_sql_test(q, f'to_jsonb({c.field})', c)}{only}")
         if c.source == "pageview":
             return await self.numbers(q, "SELECT DISTINCT visitor_no FROM pageviews WHERE project_id = :p "
-                                      f"AND ts >= {start} AND ts < {end} AND {_sql_test(q, f'to_jsonb({c.field})', c)}")
+                                      f"AND ts >= {start} AND ts < {end} "
+                                      f"AND {_sql_test(q, f'to_jsonb({c.field})', c)}{only}")
         # An event's property or revenue.
         expr = _json_path(q, "data", c.path[1:]) if c.path[0] == "event_data" else f"to_jsonb({c.field})"
         return await self.numbers(q, "SELECT DISTINCT visitor_no FROM events WHERE project_id = :p "
                                   f"AND ts >= {start} AND ts < {end} AND name = {q.bind(c.event)} "
-                                  f"AND {_sql_test(q, expr, c)}")
+                                  f"AND {_sql_test(q, expr, c)}{only}")
 
     async def metric(self, c: Condition) -> BitMap:
         """Visitors whose total over the range passes; a visitor with none has a total of 0."""

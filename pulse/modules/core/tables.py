@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Numeric, Text
+from sqlalchemy import Column, Index, Numeric, Text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from pulse.ingest.tables import collected
@@ -23,5 +23,8 @@ events = collected(
     Column("revenue_amount", Numeric(18, 4)), Column("revenue_currency", Text),
     activity=True,
 )
+
+# Event conditions (segments now, funnels next) read one name's events over a range.
+Index("ix_events_project_id_name_ts", events.c.project_id, events.c.name, events.c.ts)
 
 TABLES = (pageviews, events)

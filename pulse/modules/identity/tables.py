@@ -24,6 +24,7 @@ identity_profiles = Table(
     Index("ix_identity_profiles_project_id_user_id", "project_id", "user_id"),
     # The profile list, newest first (migration 0004).
     Index("ix_identity_profiles_project_id_last_seen_at", "project_id", "last_seen_at"),
+    Index("ix_identity_profiles_project_id_visitor_no", "project_id", "visitor_no"),  # segments' candidates
 )
 identity_aliases = Table(
     "identity_aliases", metadata,
