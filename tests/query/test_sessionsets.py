@@ -91,17 +91,25 @@ def dataset_sends(rng: random.Random) -> list[list[tuple[dict, str, str]]]:
     return [on_time[:half], on_time[half:], late]
 
 
-@pytest.fixture(scope="module")
-async def dataset(app, client):
-    project = await create_project(client, "Session sets", "sessionsets.test")
+async def send(app, client, project: dict, batches) -> None:
     ingest = key_header((await create_key(client, project["id"], "ingest"))["key"])
-    for batch in dataset_sends(random.Random(14)):
+    for batch in batches:
         for body, ip, agent in batch:
             transport = httpx.ASGITransport(app=app, client=(ip, 40000))
             async with httpx.AsyncClient(transport=transport, base_url="http://pulse.test") as visitor:
                 response = await visitor.post("/api/collect", json=body, headers={**ingest, "User-Agent": agent})
             assert response.status_code == 200 and "dropped" not in response.json(), response.text
         await drain(app)
+
+
+@pytest.fixture(scope="module")
+async def dataset(app, client):
+    # Another project first, with traffic of the same shape: its session and visitor numbers are
+    # this project's too, so a statement or cache that forgot the project would show in every case.
+    other = await create_project(client, "Look-alike", "lookalike.test")
+    await send(app, client, other, dataset_sends(random.Random(41)))
+    project = await create_project(client, "Session sets", "sessionsets.test")
+    await send(app, client, project, dataset_sends(random.Random(14)))
     numbers = [r["visitor_no"] for r in await rows(
         app, "SELECT visitor_no FROM visitors WHERE project_id = :p", p=project["id"])]
     segments = {"odd": BitMap(n for n in numbers if n % 2), "nobody": BitMap()}
@@ -110,7 +118,8 @@ async def dataset(app, client):
         return segments[segment_id]
 
     access = ProjectAccess(project_id=project["id"], domain="sessionsets.test", modules={}, timezone="UTC")
-    return {"project": project, "access": access, "segments": resolve}
+    elsewhere = ProjectAccess(project_id=other["id"], domain="lookalike.test", modules={}, timezone="UTC")
+    return {"project": project, "access": access, "segments": resolve, "other": elsewhere}
 
 
 def comparable(found: dict) -> dict:
@@ -131,6 +140,19 @@ async def test_session_rollups_give_the_raw_rows(app, dataset, filters):
     assert not differing, str(differing)  # dimension: (rows only the session rollups give, rows only raw gives)
     if filters != [F("segment", "is", "nobody")]:
         assert any(rows_ for rows_ in slow.values()), "the case keeps nothing: it proves nothing"
+
+
+async def test_each_project_reads_its_own_session_rollups(app, dataset):
+    """Both projects number sessions and visitors from 1; each one's filtered rows are its own."""
+    filters = [F("country", "is_not", "DE"), F("path", "contains", "docs")]
+    async with app.state.runtime.read_session() as session:
+        for access in (dataset["access"], dataset["other"], dataset["access"]):  # and again, from the cache
+            fast = await sessionsets.compute_many(session, access, filters, ["", "path", "source"], DAYS)
+            slow = await raw.from_raw_rows(session, access, filters, ["", "path", "source"], DAYS)
+            assert comparable(fast) == comparable(slow)
+        mine = await sessionsets.compute_many(session, dataset["access"], filters, [""], DAYS)
+        theirs = await sessionsets.compute_many(session, dataset["other"], filters, [""], DAYS)
+    assert comparable(mine) != comparable(theirs)
 
 
 async def test_the_dataset_exercises_what_the_rollups_must_get_right(app, dataset):
