@@ -146,9 +146,19 @@ async def test_delete_takes_the_visitor_out_of_every_report_exactly(app, client,
     before = await reports(client, had)
     assert before["stats"] != (await reports(client, never))["stats"]  # she counts, to begin with
 
+    numbers = await rows(app, "SELECT s.session_no FROM sessions s JOIN visitors v ON v.project_id = s.project_id "
+                              "AND v.visitor_no = s.visitor_no WHERE s.project_id = :p AND v.visitor_id = 'alice'",
+                         p=had["id"])
     response = await delete(client, writers, had, "alice")
     assert response.status_code == 200, response.text
     body = response.json()
+    # Her sessions no longer map to a visitor number (pulse.ingest.sessionsets' visitor map).
+    for n in numbers:
+        entry = await rows(app, "SELECT substring(visitors FROM :at FOR 4) AS entry FROM session_visitors "
+                                "WHERE project_id = :p AND chunk = :chunk", p=had["id"],
+                           at=n["session_no"] % 4096 * 4 + 1, chunk=n["session_no"] // 4096)
+        assert entry == [{"entry": bytes(4)}]
+    assert len(numbers) == 3
     assert body["visitor_id"] == "alice" and body["status"] == "deleted" and body["request_id"].startswith("dsar-")
     assert body["deleted"]["pageviews"] == 6 and body["deleted"]["events"] == 2 and body["deleted"]["sessions"] == 3
     assert body["deleted"]["visitors"] == 1 and body["deleted"]["daily_rollups"] > 0
