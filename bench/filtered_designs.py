@@ -3,11 +3,7 @@
     BENCH_DSN=postgresql://postgres@127.0.0.1:5432/pulse_bench10m \\
       PYTHON bench/filtered_designs.py --project ID [--runs 10] [--sql-runs 3] [--days 30] [--no-narrow-table]
 
-PYTHON needs numpy besides the project's asyncpg and pyroaring. The project venv has no numpy; a
-scratch venv that sees both works (no install into the project venv):
-
-    python3 -m venv --system-site-packages /tmp/benchvenv      # a base Python that has numpy
-    echo /work/main/.venv/lib/python3.11/site-packages > /tmp/benchvenv/lib/python3.11/site-packages/pulse.pth
+PYTHON is the project's .venv/bin/python (numpy is in the lock).
 
 The questions, over the last `--days` days (the project's days) of a `pulse demo` dataset:
   Q1  the pages report filtered by country = DE: per path, pageviews, distinct visitors, time on
@@ -73,11 +69,8 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-try:
-    import numpy as np
-except ImportError:
-    sys.exit("numpy is needed (the project venv has none): see this script's docstring for a scratch venv")
 import asyncpg
+import numpy as np
 from pyroaring import BitMap
 
 EPOCH = date(2000, 1, 1)  # days are numbered from here (fits smallint until 2089)
