@@ -16,6 +16,9 @@ midnight at its ends keep their pageviews and events.
 days before the project's session rollups began (`session_rollups_since`), a filter on a
 dimension the rollups do not keep (referrer), or a page filter that would have to cut a page row
 by another page dimension (pages by hostname, say: a session may view a path on two hosts).
+
+Rows are read a day at a time and kept in a per-process cache while the table's version of the
+day is unchanged (`_Reader.rows`); docs/filtered-reports.md has the design and its measurements.
 """
 
 from __future__ import annotations
@@ -48,8 +51,9 @@ _COUNTERS = {"": ("pageviews", "sessions", "bounces", "duration", "events"),
              "event": ("events",), **{d: ("pageviews", "sessions") for d in ORIGIN},
              **{d: ("sessions",) for d in SESSION_ONLY}}
 
-_FULL_CHUNKS: LRU = LRU(4096)  # (project, chunk) -> packed visitors of a full chunk (never changes again)
-_ROWS: WeighedLRU | None = None  # (project, dimension, day, value, counter) -> (version, SessionValues)
+_FULL_CHUNKS: LRU = LRU(4096)  # (project, chunk) -> packed visitors of a full chunk (never changes again): 64 MB
+# (project, dimension, counters, value condition, its parameters, day) -> (the day's version, its rows)
+_ROWS: WeighedLRU | None = None
 
 
 def _cache() -> WeighedLRU:
