@@ -234,6 +234,25 @@ def cmd_demo(args: argparse.Namespace) -> None:
         print(f"query_key: {result.query_key}")
 
 
+def cmd_rebuild_session_rollups(args: argparse.Namespace) -> None:
+    """`pulse ingest rebuild-session-rollups`: queue the days written before session rollups existed."""
+    from uuid import UUID
+
+    from sqlalchemy import text
+
+    from pulse.ingest import backfill
+
+    async def queue(runtime) -> dict[str, list]:
+        async with runtime.session() as session:
+            projects = [UUID(args.project)] if args.project else list(
+                (await session.execute(text("SELECT project_id FROM session_rollups_since"))).scalars())
+        return {str(p): await backfill.request(runtime, p) for p in projects}
+
+    for project, days in run_with_runtime(queue).items():
+        span = f"{days[-1]} to {days[0]}" if days else "nothing to rebuild"
+        print(f"{project}: {len(days)} days queued ({span}); the ingest writers rebuild them in order")
+
+
 def cmd_dead_letters(args: argparse.Namespace) -> None:
     """`pulse ingest dead-letters list|replay|drop`: needs Redis only (the configured or embedded one)."""
     import redis.asyncio as aioredis
@@ -309,6 +328,11 @@ def parser() -> argparse.ArgumentParser:
     for action in actions.choices.values():
         action.add_argument("--shard", type=_bounded(0, 63), help="only this shard")
     dead.set_defaults(func=cmd_dead_letters)
+    rebuild = ingest.add_parser("rebuild-session-rollups", help="rebuild the session rollups of days written "
+                                "before they existed, so filtered reports over them read bitmaps (the writers do it)")
+    rebuild.add_argument("--project", metavar="PROJECT_ID",
+                         help="only this project (default: every project that has such days)")
+    rebuild.set_defaults(func=cmd_rebuild_session_rollups)
     return p
 
 

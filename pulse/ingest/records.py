@@ -51,13 +51,21 @@ class Forget(msgspec.Struct, array_like=True, gc=False):
     actor_id: str | None = None
 
 
+class Rebuild(msgspec.Struct, array_like=True, gc=False):
+    """A request to rebuild one day's session rollups from the raw rows (pulse.ingest.backfill):
+    applied by the writer in stream order, as the only author of the project's rollups."""
+
+    day: str  # ISO date, in the project's time zone
+
+
 class Entry(msgspec.Struct, array_like=True, gc=False):
-    """One stream entry: the records one request brought, for one project, or (`forget`, with no
-    records) a visitor to forget."""
+    """One stream entry: the records one request brought, for one project, or (with no records)
+    a visitor to forget or a day of session rollups to rebuild."""
 
     project_id: bytes
     records: list[Record]
     forget: Forget | None = None
+    rebuild: Rebuild | None = None
 
 
 encode_entry = msgspec.msgpack.Encoder().encode

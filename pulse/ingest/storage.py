@@ -311,9 +311,9 @@ class Storage:
         values = await self._session_values(conn, project_id, targets, staged)
         for target, stored in values.items():
             stored.apply(changes[target], counted(target[0][1], target[1]))
-        await self._write_session_values(conn, project_id, values, staged)
+        await self.write_session_values(conn, project_id, values, staged)
 
-    async def _write_session_values(self, conn: asyncpg.Connection, project_id: UUID,
+    async def write_session_values(self, conn: asyncpg.Connection, project_id: UUID,
                                     values: dict[tuple[Key, str], SessionValues], staged: Staged) -> None:
         kept = [(project_id, *key, counter, v.dump()) for (key, counter), v in values.items() if v.members]
         gone = [(key, counter) for (key, counter), v in values.items() if not v.members]
@@ -343,7 +343,7 @@ class Storage:
         values = await self._session_values(conn, project_id, targets, staged, lock=True)
         for v in values.values():
             v.remove(numbers)
-        await self._write_session_values(conn, project_id, values, staged)
+        await self.write_session_values(conn, project_id, values, staged)
         await conn.executemany(
             "UPDATE session_visitors SET visitors = overlay(visitors PLACING '\\x00000000'::bytea FROM $3 * 4 + 1) "
             "WHERE project_id = $1 AND chunk = $2 AND length(visitors) > $3 * 4",

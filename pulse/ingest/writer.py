@@ -19,7 +19,7 @@ import logging
 import secrets
 import time
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from uuid import UUID
 
 import asyncpg
@@ -245,13 +245,13 @@ class ShardWriter:
         decoded = [(entry_id, decode_entry(fields[b"r"])) for entry_id, fields in entries]
         run: list[tuple[str, Entry]] = []
         for entry_id, entry in decoded:
-            if entry.forget is None:
+            if entry.forget is None and entry.rebuild is None:
                 run.append((entry_id, entry))
                 continue
             if run:
                 await self._write_records(run)
                 run = []
-            await self._forget(entry_id, entry)
+            await (self._forget(entry_id, entry) if entry.forget is not None else self._rebuild(entry_id, entry))
         if run:
             await self._write_records(run)
 
@@ -298,6 +298,22 @@ class ShardWriter:
         await self.storage.transaction(body)
         if counts is not None:
             await dsar.publish(self.redis, entry.forget.request_id, counts)
+
+
+    async def _rebuild(self, entry_id: str, entry: Entry) -> None:
+        """Rebuild a day of a project's session rollups (pulse.ingest.backfill), in a transaction of its own."""
+        from pulse.ingest import backfill
+
+        project_id = UUID(bytes=entry.project_id)
+
+        async def body(conn: asyncpg.Connection, staged: Staged) -> None:
+            if entry_id in await self._unwritten(conn, [entry_id]) and await self.storage.project_exists(
+                    conn, project_id):
+                day = date.fromisoformat(entry.rebuild.day)
+                await backfill.rebuild_day(conn, self.storage, staged, project_id, day)
+            await self._ledger(conn, [(entry_id, project_id)])
+
+        await self.storage.transaction(body)
 
 
 async def run_writers(runtime: Runtime, stop: asyncio.Event) -> None:
