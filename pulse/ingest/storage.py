@@ -21,12 +21,13 @@ import asyncpg
 from pyroaring import BitMap
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from pulse.config import get_settings
 from pulse.ingest import partitions, sinks
 from pulse.ingest.records import Record
 from pulse.ingest.rollups import COUNTERS, Deltas, Key
 from pulse.ingest.sessionize import TIMEOUT, Activity, Session, apply, client_session_uuid
 from pulse.ingest.sessionsets import CHUNK, SessionValues, counted
-from pulse.lru import LRU
+from pulse.lru import LRU, WeighedLRU
 from pulse.observability import INGEST_WRITTEN
 from pulse.timestamps import from_micros
 
@@ -48,9 +49,11 @@ class Staged:
 
     def apply(self, storage: Storage) -> None:
         for target, values in ((storage.visitor_nos, self.visitor_nos), (storage.sessions, self.sessions),
-                               (storage.bitmaps, self.bitmaps), (storage.session_sets, self.session_sets)):
+                               (storage.bitmaps, self.bitmaps)):
             for key, value in values.items():
                 target.put(key, value)
+        for key, (value, weight) in self.session_sets.items():
+            storage.session_sets.put(key, value, weight)
         for project_id, visitor_id, visitor_no in self.forgotten:
             storage.visitor_nos.pop((project_id, visitor_id), None)
             storage.sessions.pop((project_id, visitor_no), None)
@@ -71,7 +74,8 @@ class Storage:
         self.visitor_nos = LRU(CACHE_LIMIT)  # (project, visitor_id) -> visitor_no
         self.sessions = LRU(CACHE_LIMIT)  # (project, visitor_no) -> (complete since, [Session])
         self.bitmaps = LRU(CACHE_LIMIT)  # (project, day, dim, value) -> BitMap
-        self.session_sets = LRU(CACHE_LIMIT)  # (project, (day, dim, value), counter) -> SessionValues
+        # (project, (day, dim, value), counter) -> SessionValues, bounded by their serialized size
+        self.session_sets = WeighedLRU(get_settings().session_cache_mb << 20)
         self.timezones: dict[UUID, str] = {}
         self.months: set[date] = set()
 
@@ -315,7 +319,8 @@ class Storage:
 
     async def write_session_values(self, conn: asyncpg.Connection, project_id: UUID,
                                     values: dict[tuple[Key, str], SessionValues], staged: Staged) -> None:
-        kept = [(project_id, *key, counter, v.dump()) for (key, counter), v in values.items() if v.members]
+        dumped = {target: v.dump() for target, v in values.items() if v.members}
+        kept = [(project_id, *key, counter, parts) for (key, counter), parts in dumped.items()]
         gone = [(key, counter) for (key, counter), v in values.items() if not v.members]
         if kept:
             await conn.executemany(
@@ -330,7 +335,7 @@ class Storage:
                 "AND r.counter = k.counter", project_id, [g[0][0] for g in gone], [g[0][1] for g in gone],
                 [g[0][2] for g in gone], [g[1] for g in gone])
         for target, v in values.items():
-            staged.session_sets[(project_id, *target)] = v
+            staged.session_sets[(project_id, *target)] = (v, sum(map(len, dumped.get(target, ()))))
 
     async def take_back_sessions(self, conn: asyncpg.Connection, project_id: UUID, sessions: list[Session],
                                  deltas: Deltas, staged: Staged) -> int:
