@@ -1,8 +1,9 @@
 """Batch storage: a project's records into PostgreSQL, in one transaction.
 
-Given records for a project, `Storage` numbers their visitors, sessionizes them, stores each
-type's rows (pulse.ingest.sinks), upserts the sessions, adds to the daily rollups, counts bot
-hits and lets modules store their own types (identify), all in the caller's transaction. It
+Given records for a project, `Storage` numbers their visitors, sessionizes them (numbering new
+sessions), stores each type's rows (pulse.ingest.sinks), upserts the sessions, adds to the daily
+rollups and to their per-session breakdown (pulse.ingest.sessionsets), counts bot hits and lets
+modules store their own types (identify), all in the caller's transaction. It
 caches visitor numbers, recent sessions and rollup bitmaps, which holds only while it is the
 projects' sole author: the stream writer (writer.py) owns a shard by a lease; the demo writes
 a project nobody else writes (pulse/demo.py). Cache updates take effect only after a commit;
@@ -290,7 +291,7 @@ class Storage:
 
 
     async def _session_values(self, conn: asyncpg.Connection, project_id: UUID, targets: list[tuple[Key, str]],
-                              staged: Staged, *, lock: bool = False) -> dict[tuple[Key, str], SessionValues]:
+                              *, lock: bool = False) -> dict[tuple[Key, str], SessionValues]:
         """The stored session values of each (row key, counter), from the cache or the table (a copy)."""
         found = {t: self.session_sets.get((project_id, *t)) for t in targets}
         missing = [t for t, v in found.items() if v is None]
@@ -312,13 +313,14 @@ class Storage:
         targets = [t for t, c in changes.items() if any(c.values())]
         if not targets:
             return
-        values = await self._session_values(conn, project_id, targets, staged)
+        values = await self._session_values(conn, project_id, targets)
         for target, stored in values.items():
             stored.apply(changes[target], counted(target[0][1], target[1]))
         await self.write_session_values(conn, project_id, values, staged)
 
     async def write_session_values(self, conn: asyncpg.Connection, project_id: UUID,
                                     values: dict[tuple[Key, str], SessionValues], staged: Staged) -> None:
+        """Store these session rollup rows as they now are (an empty one is deleted); cache them once committed."""
         dumped = {target: v.dump() for target, v in values.items() if v.members}
         kept = [(project_id, *key, counter, parts) for (key, counter), parts in dumped.items()]
         gone = [(key, counter) for (key, counter), v in values.items() if not v.members]
@@ -345,7 +347,7 @@ class Storage:
         targets = list(deltas.session_values())
         if not numbers or not targets:
             return 0
-        values = await self._session_values(conn, project_id, targets, staged, lock=True)
+        values = await self._session_values(conn, project_id, targets, lock=True)
         for v in values.values():
             v.remove(numbers)
         await self.write_session_values(conn, project_id, values, staged)
