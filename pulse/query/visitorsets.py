@@ -283,19 +283,31 @@ async def breakdown(session: AsyncSession, project: ProjectAccess, members: BitM
 
 
 async def metrics(session: AsyncSession, project: ProjectAccess, members: BitMap, days: DayRange) -> dict:
-    """The members' traffic over the range: visitors, sessions (begun in it), their pageviews,
-    bounce rate and mean duration, and events."""
-    start, end = days.bounds(project.timezone)
-    numbers = list(members)
-    row = (await session.execute(text(
-        "SELECT count(*), coalesce(sum(pageviews), 0), count(*) FILTER (WHERE pageviews <= 1), "
-        "coalesce(sum(duration), 0) FROM sessions WHERE project_id = :p AND started_at >= :start "
-        "AND started_at < :end AND pageviews > 0 AND visitor_no = ANY(:numbers)"),
-        {"p": project.project_id, "start": start, "end": end, "numbers": numbers})).one()
-    events = (await session.execute(text(
-        "SELECT count(*) FROM events WHERE project_id = :p AND ts >= :start AND ts < :end "
-        "AND visitor_no = ANY(:numbers)"),
-        {"p": project.project_id, "start": start, "end": end, "numbers": numbers})).scalar_one()
-    sessions, pageviews, bounces, duration = row
+    """The members' traffic over the range, as the stats report filtered to them counts it: visitors,
+    sessions begun in the range (their bounce rate and mean duration), and the range's pageviews and
+    events. From the session rollups (pulse.query.sessionsets) where they cover the range."""
+    from pulse.query import sessionsets
+    from pulse.query.filters import SEGMENT, Filter
+    from pulse.query.rollups import total
+
+    async def given(_segment: str, _days: DayRange) -> BitMap:
+        return members
+
+    rows = await sessionsets.compute_many(session, project, [Filter(SEGMENT, "is", "")], [SITE], days, given)
+    if rows is not None:
+        t = total(rows[SITE])
+        sessions, pageviews, bounces, duration, events = t.sessions, t.pageviews, t.bounces, t.duration, t.events
+    else:
+        start, end = days.bounds(project.timezone)
+        params = {"p": project.project_id, "start": start, "end": end, "numbers": list(members)}
+        among = "ts >= :start AND ts < :end AND visitor_no IN (SELECT unnest(CAST(:numbers AS bigint[])))"
+        sessions, bounces, duration = (await session.execute(text(
+            "SELECT count(*), count(*) FILTER (WHERE pageviews <= 1), coalesce(sum(duration), 0) FROM sessions "
+            "WHERE project_id = :p AND started_at >= :start AND started_at < :end AND pageviews > 0 "
+            "AND visitor_no = ANY(:numbers)"), params)).one()
+        pageviews, events = (await session.execute(text(
+            f"SELECT (SELECT count(*) FROM pageviews WHERE project_id = :p AND {among}), "
+            f"(SELECT count(*) FROM events WHERE project_id = :p AND {among})"),
+            params)).one()
     return {"visitors": len(members), "sessions": sessions, "pageviews": int(pageviews), "events": events,
             "bounce_rate": percent(bounces, sessions), "avg_duration": average(int(duration), sessions)}
