@@ -15,7 +15,8 @@ written straight into identity_profiles, as the writer would for identify calls;
 and a second one (plan "free", a purchase, country US) for the comparison. Over the last `--days`
 days it answers, `--runs` times each:
 - evaluate (how many visitors match), breakdown of the segment by country, and the segment's
-  traffic (sessions, pageviews, events, bounce rate, mean duration: what compare shows), through
+  traffic (sessions begun in the range, the range's pageviews and events, bounce rate, mean
+  duration: what compare shows, the stats report filtered to the segment), through
   pulse.query.visitorsets in this process;
 - with `--http`, over HTTP through `pulse serve` (the segments module enabled and both segments
   saved on the project): GET /segments/{id}/evaluate?limit=1, /segments/{id}/breakdown?property=country,
@@ -64,8 +65,8 @@ WITH m AS ({MEMBERS})
 SELECT (SELECT count(*) FROM m),
   (SELECT count(*) FROM sessions s WHERE s.project_id = $1 AND s.started_at >= $2 AND s.started_at < $3
      AND s.pageviews > 0 AND s.visitor_no IN (SELECT visitor_no FROM m)),
-  (SELECT coalesce(sum(pageviews), 0) FROM sessions s WHERE s.project_id = $1 AND s.started_at >= $2
-     AND s.started_at < $3 AND s.pageviews > 0 AND s.visitor_no IN (SELECT visitor_no FROM m)),
+  (SELECT count(*) FROM pageviews p WHERE p.project_id = $1 AND p.ts >= $2 AND p.ts < $3
+     AND p.visitor_no IN (SELECT visitor_no FROM m)),
   (SELECT count(*) FROM events e WHERE e.project_id = $1 AND e.ts >= $2 AND e.ts < $3
      AND e.visitor_no IN (SELECT visitor_no FROM m))
 """
@@ -161,8 +162,8 @@ CHDB = {
                             f"AND country != '' AND visitor_no IN ({CHDB_MEMBERS}) GROUP BY country ORDER BY n DESC, "
                             "country",
     "traffic": f"WITH m AS ({CHDB_MEMBERS}) SELECT (SELECT count() FROM m), (SELECT count() FROM sess WHERE "
-               "{started} AND pageviews > 0 AND visitor_no IN m), (SELECT sum(pageviews) FROM sess WHERE {started} "
-               "AND pageviews > 0 AND visitor_no IN m), (SELECT count() FROM ev WHERE {ev} AND visitor_no IN m)",
+               "{started} AND pageviews > 0 AND visitor_no IN m), (SELECT count() FROM pv WHERE {ev} AND visitor_no IN m), "
+               "(SELECT count() FROM ev WHERE {ev} AND visitor_no IN m)",
 }
 
 
@@ -178,6 +179,8 @@ async def chdb_run(conn, project_id: UUID, start: datetime, end: datetime, runs:
                      "AND visitor_no IS NOT NULL", "visitor_no UInt64, plan String", "visitor_no"),
         "ev": ("SELECT ts, visitor_no, name, coalesce(revenue_amount, 0) FROM events WHERE project_id = $1",
                "ts DateTime64(6, 'UTC'), visitor_no UInt64, name String, revenue_amount Float64", "ts"),
+        "pv": ("SELECT ts, visitor_no FROM pageviews WHERE project_id = $1", "ts DateTime64(6, 'UTC'), "
+               "visitor_no UInt64", "ts"),
         "sess": ("SELECT started_at, ended_at, visitor_no, coalesce(country, ''), pageviews FROM sessions "
                  "WHERE project_id = $1", "started_at DateTime64(6, 'UTC'), ended_at DateTime64(6, 'UTC'), "
                  "visitor_no UInt64, country String, pageviews UInt32", "started_at"),
