@@ -162,8 +162,9 @@ CHDB = {
                             f"AND country != '' AND visitor_no IN ({CHDB_MEMBERS}) GROUP BY country ORDER BY n DESC, "
                             "country",
     "traffic": f"WITH m AS ({CHDB_MEMBERS}) SELECT (SELECT count() FROM m), (SELECT count() FROM sess WHERE "
-               "{started} AND pageviews > 0 AND visitor_no IN m), (SELECT count() FROM pv WHERE {ev} AND visitor_no IN m), "
-               "(SELECT count() FROM ev WHERE {ev} AND visitor_no IN m)",
+               "{started} AND pageviews > 0 AND visitor_no IN m), "
+               "(SELECT count() FROM pv WHERE {ev} AND visitor_no IN m), (SELECT count() FROM ev WHERE {ev} "
+               "AND visitor_no IN m)",
 }
 
 
