@@ -143,6 +143,7 @@ class Deltas:
         # A session's bounce and duration are its own: the site row holds them, other rows intersect.
         self._per((day, *SITE), "bounces", session, sign * int(session.is_bounce))
         self._per((day, *SITE), "duration", session, sign * session.duration)
+        self._per((day, *SITE), "session_pageviews", session, sign * session.pageviews)
 
     def keys(self) -> set[Key]:
         self._expand_pageviews()

@@ -10,7 +10,9 @@ Each (row, counter) is stored one of two ways:
 - counted: a bit-sliced index. `members` holds the sessions with a non-zero value, slice k the
   sessions whose value has bit k set; the sum over a set S is sum(2^k * |S & slice k|), exact.
   Kept where a session's value is the row's own: the site row's pageviews, duration and events,
-  a page's pageviews and time on page, a hostname's pageviews, an event's count.
+  a page's pageviews and time on page, a hostname's pageviews, an event's count. The site row of
+  a session's first day also holds the session's own totals, duration and `session_pageviews`
+  (all its pageviews, whatever day they fell on), for questions about whole sessions (goals).
 - a set: `members` alone. Sessions and bounces are 0 or 1 per session; an origin row (source,
   country, device, ...) holds a session's pageviews on that day only if it holds all of them (a
   session has one origin), so its set says which sessions, and the site row's counts say how many.
@@ -25,9 +27,9 @@ from collections.abc import Iterable
 from pyroaring import BitMap
 
 # (dimension, counter) pairs kept as a bit-sliced index; every other pair is a set.
-COUNTED = frozenset({("", "pageviews"), ("", "duration"), ("", "events"), ("path", "pageviews"),
-                     ("path", "time_on_page"), ("path", "time_on_page_views"), ("hostname", "pageviews"),
-                     ("event", "events")})
+COUNTED = frozenset({("", "pageviews"), ("", "duration"), ("", "session_pageviews"), ("", "events"),
+                     ("path", "pageviews"), ("path", "time_on_page"), ("path", "time_on_page_views"),
+                     ("hostname", "pageviews"), ("event", "events")})
 
 # Session number -> visitor number is kept in chunks of this many sessions (pulse.ingest.storage).
 CHUNK = 4096
@@ -94,6 +96,22 @@ class SessionValues:
         self.members -= sessions
         for bits in self.slices:
             bits -= sessions
+
+    def at_least(self, threshold: int) -> BitMap:
+        """The sessions present whose value is at least `threshold`: the bit-sliced comparison, from
+        the top slice down (those already greater, and those equal so far)."""
+        if threshold <= 0:
+            return BitMap(self.members)
+        if threshold.bit_length() > len(self.slices):
+            return BitMap()
+        greater, equal = BitMap(), BitMap(self.members)
+        for k in range(len(self.slices) - 1, -1, -1):
+            if threshold >> k & 1:
+                equal &= self.slices[k]
+            else:
+                greater |= equal & self.slices[k]
+                equal -= self.slices[k]
+        return greater | equal
 
     def total(self, within: BitMap | None = None) -> int:
         """The sum of the values of the sessions in `within` (all of them when None)."""

@@ -327,3 +327,21 @@ async def compute_many(session: AsyncSession, project: ProjectAccess, filters: l
                 rows.append(row)
         result[dimension] = rows
     return result
+
+
+async def sessions_reaching(session: AsyncSession, project: ProjectAccess, days: DayRange, counter: str,
+                            threshold: int) -> tuple[int, BitMap] | None:
+    """The sessions begun in the range (with a pageview) whose own `counter` (duration, or
+    session_pageviews: all its pageviews) is at least `threshold`: how many, and their visitors.
+    None where the session rollups do not cover the range."""
+    covered_from = await since(session, project)
+    if covered_from is not None and days.first < covered_from:
+        return None
+    reader = _Reader(session, project)
+    site = await reader.rows("", days.first, days.last, ("sessions", counter))
+    found = BitMap.union(BitMap(), *(values[counter].at_least(threshold) & values["sessions"].members
+                                     for values in site.rows.values() if "sessions" in values and counter in values))
+    if not found:
+        return 0, BitMap()
+    await reader.ensure_map(found.min(), found.max())
+    return len(found), reader.visitors_of([(found, None)])

@@ -36,7 +36,7 @@ from pulse.definitions import BodyModel, Definitions, validated
 from pulse.graphql.paging import Window
 from pulse.limits import MAX_KEY_BYTES
 from pulse.modules.goals.tables import Goal
-from pulse.query import rollups, visitorsets
+from pulse.query import rollups, sessionsets, visitorsets
 from pulse.query.dates import DayRange
 from pulse.query.report import doc
 from pulse.query.rounding import percent
@@ -264,8 +264,14 @@ async def _events_where(r: _Range, c: conditions.Condition) -> Conversions:
 
 
 def _sessions(column: str, key: str) -> Callable[[_Range, Mapping[str, Any]], Awaitable[Conversions]]:
+    counter = {"duration": "duration", "pageviews": "session_pageviews"}[column]
+
     async def count(r: _Range, config: Mapping[str, Any]) -> Conversions:
-        """Sessions that began in the range (with a pageview) whose `column` reaches the threshold."""
+        """Sessions that began in the range (with a pageview) whose `column` reaches the threshold:
+        from the session rollups' per-session totals (pulse.query.sessionsets), else the sessions table."""
+        reached = await sessionsets.sessions_reaching(r.session, r.project, r.days, counter, config[key])
+        if reached is not None:
+            return Conversions(*reached)
         found, numbers = await r.one(
             f"SELECT count(*), array_agg(DISTINCT visitor_no) FROM sessions WHERE project_id = :p "
             f"AND started_at >= :start AND started_at < :end AND pageviews > 0 AND {column} >= :threshold",

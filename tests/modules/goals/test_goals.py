@@ -603,3 +603,21 @@ async def test_graphql_refuses_what_rest_refuses(data, saved):
     assert gql_error(late) == ("Invalid value for 'start_at': expected an ISO-8601 date or datetime.", "BAD_REQUEST")
     other = await gql(data["client"], STATS, {"id": saved["other pricing"]["id"]}, data["query"])
     assert gql_error(other) == (f"Goal '{saved['other pricing']['id']}' not found.", "NOT_FOUND")
+
+
+@pytest.mark.parametrize("name", ["30 s", "180 s", "181 s", "2 pages", "4 pages"])
+async def test_session_goals_from_raw_rows_equal_those_from_session_rollups(data, saved, name):
+    """A project's days before its session rollups began (pulse.query.sessionsets) are counted from
+    the sessions table: the same numbers."""
+    from sqlalchemy import text
+
+    engine = data["app"].state.runtime.engine
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO session_rollups_since (project_id, since) VALUES (:p, :d)"),
+                           {"p": data["project"]["id"], "d": datetime.now(UTC).date() + timedelta(days=1)})
+    try:
+        assert await get(data, f"{GOALS}/{saved[name]['id']}/stats", **RANGE) == expected(saved[name], EXPECTED[name])
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text("DELETE FROM session_rollups_since WHERE project_id = :p"),
+                               {"p": data["project"]["id"]})
