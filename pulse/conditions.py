@@ -314,6 +314,8 @@ class _Parser:
         return value
 
     def scalar(self, value: Any, where: str) -> None:
+        if isinstance(value, str) and "\x00" in value:  # PostgreSQL's text cannot hold it
+            raise self.fail(where, "strings may not contain NUL characters")
         if isinstance(value, str) and len(value) > MAX_STRING:
             raise self.fail(where, f"strings may have at most {MAX_STRING} characters, got {len(value)}")
         if isinstance(value, float | Decimal) and not _finite(value):

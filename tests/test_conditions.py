@@ -277,6 +277,8 @@ TOO_DEEP = defn(nested(3))  # four groups
     (defn(profile("traits.plan", "in", ["x" * 501])),
      C0 + ".value[0]: strings may have at most 500 characters, got 501."),
     (defn(profile("traits.plan", "eq", "x" * 501)), C0 + ".value: strings may have at most 500 characters, got 501."),
+    (defn(profile("traits.plan", "eq", "pro\x00")), C0 + ".value: strings may not contain NUL characters."),
+    (defn(profile("traits.plan", "in", ["a", "b\x00"])), C0 + ".value[1]: strings may not contain NUL characters."),
     (defn(profile("traits.plan", "contains", "x" * 501)),
      C0 + ".value: strings may have at most 500 characters, got 501."),
     (defn({"source": "metric", "field": "pageviews", "op": "gt", "value": "5"}),
