@@ -225,7 +225,7 @@ async def test_writes_are_audited(data):
      None),  # the condition language's own message, naming conditions[0].conditions[0].field
     ({"name": "x", "definition": {"match": "all", "conditions": [
         {"source": "profile", "field": "traits.plan", "op": "eq", "value": "a\x00b"}]}},
-     "Invalid request body: text may not contain NUL characters."),
+     "Invalid segment definition: conditions[0].value: strings may not contain NUL characters."),
 ])
 async def test_create_validation(client, body, message):
     p = await new_project(client, f"Valid{uuid.uuid4().hex[:6]}")
