@@ -354,24 +354,50 @@ class _Reached:
     start: int  # the start occurrence's index in the fetched rows
 
 
-def _steps(labels: list[str], paths: list[_Reached]) -> list[FunnelStepResult]:
-    n = len(labels)
-    reached = np.bincount([len(p.times) for p in paths], minlength=n + 1)
-    at_least = np.cumsum(reached[::-1])[::-1]  # at_least[k]: visitors reaching k steps or more
-    gaps: list[list[int]] = [[] for _ in range(n)]
-    for p in paths:
-        for k in range(1, len(p.times)):
-            gaps[k].append(p.times[k] - p.times[k - 1])
-    steps = []
-    for k in range(n):
-        visitors, previous = int(at_least[k + 1]), int(at_least[k]) if k else int(at_least[1])
+@dataclass(slots=True)
+class _Paths:
+    """Every entering visitor's furthest path, one row each: the steps reached (1 to n), the times of
+    those steps (µs; columns past `reached` unused) and the row the path started at."""
+
+    reached: np.ndarray
+    times: np.ndarray
+    start: np.ndarray
+
+    @classmethod
+    def of(cls, found: list[_Reached], n: int) -> _Paths:
+        times = np.zeros((len(found), n), dtype=np.int64)
+        for i, path in enumerate(found):
+            times[i, :len(path.times)] = path.times
+        return cls(np.array([len(p.times) for p in found], dtype=np.int64), times,
+                   np.array([p.start for p in found], dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self.reached)
+
+    def subset(self, which: np.ndarray) -> _Paths:
+        return _Paths(self.reached[which], self.times[which], self.start[which])
+
+    @classmethod
+    def join(cls, parts: list[_Paths], n: int) -> _Paths:
+        if not parts:
+            return cls(np.zeros(0, np.int64), np.zeros((0, n), np.int64), np.zeros(0, np.int64))
+        return cls(np.concatenate([p.reached for p in parts]), np.concatenate([p.times for p in parts]),
+                   np.concatenate([p.start for p in parts]))
+
+
+def _steps(labels: list[str], paths: _Paths) -> list[FunnelStepResult]:
+    steps, previous = [], 0
+    for k, label in enumerate(labels):
+        got = paths.reached >= k + 1
+        visitors = int(np.count_nonzero(got))
         median = p90 = None
-        if k and gaps[k]:
-            values = np.sort(np.array(gaps[k], dtype=np.int64))
+        if k and visitors:
+            values = np.sort(paths.times[got, k] - paths.times[got, k - 1])
             median = _seconds(float(np.median(values)))
             p90 = _seconds(float(values[max(0, -(-9 * len(values) // 10) - 1)]))
-        steps.append(FunnelStepResult(labels[k], visitors, previous - visitors if k else 0,
-                                percent1(visitors, previous) if k else 100.0, median, p90))
+        steps.append(FunnelStepResult(label, visitors, previous - visitors if k else 0,
+                                      percent1(visitors, previous) if k else 100.0, median, p90))
+        previous = visitors
     return steps
 
 
@@ -549,8 +575,64 @@ class _Walker:
         return False
 
 
+def _ordered_arrays(index: np.ndarray, vr: np.ndarray, t: np.ndarray, tr: np.ndarray, width: int,
+                   mask: np.ndarray, n: int, window: int, exclusions: list[Exclusion]) -> _Paths:
+    """The ordered walk for every visitor at once, for rows that each match one step at most (then the
+    walk never has to skip an occurrence already used). The rows are sorted by (visitor, time, step);
+    `vr` and `tr` are their visitors' and times' dense ranks, `width` above every time rank. Each
+    start advances step by step with one binary search per step over the step's occurrences, keyed
+    by (visitor, time) packed into one integer of their dense ranks."""
+    if not len(vr):
+        return _Paths.join([], n)
+    key = vr.astype(np.int64) * width + tr
+    by_step = []
+    for k in range(n):
+        rows = np.flatnonzero(mask >> k & 1)  # already in key order
+        by_step.append((key[rows], t[rows]))
+    starts = np.flatnonzero(mask & 1)
+    current = key[starts]
+    deadline = t[starts] + window
+    reached = np.ones(len(starts), dtype=np.int64)
+    path = np.zeros((len(starts), n), dtype=np.int64)
+    ranks = np.zeros((len(starts), n), dtype=np.int64)
+    path[:, 0], ranks[:, 0] = t[starts], tr[starts]
+    alive = np.arange(len(starts))
+    for k in range(1, n):
+        keys, kt = by_step[k]
+        if not len(alive) or not len(keys):
+            break
+        at = np.searchsorted(keys, current[alive], side="left")
+        inside = at < len(keys)
+        at = np.minimum(at, len(keys) - 1)
+        ok = inside & (keys[at] // width == current[alive] // width) & (kt[at] <= deadline[alive])
+        alive, at = alive[ok], at[ok]
+        current[alive] = keys[at]
+        path[alive, k], ranks[alive, k] = kt[at], keys[at] % width
+        reached[alive] = k + 1
+    # Per visitor, the first start reaching the furthest step.
+    owner = vr[starts]
+    order = np.lexsort((np.arange(len(starts)), -reached, owner))
+    first = order[np.concatenate(([True], owner[order][1:] != owner[order][:-1]))]
+    chosen = _Paths(reached[first], path[first], index[starts[first]])
+    if exclusions:
+        keep = np.ones(len(first), dtype=bool)
+        base = owner[first].astype(np.int64) * width
+        for e, exclusion in enumerate(exclusions):
+            excluded = np.sort(key[np.flatnonzero(mask >> (n + e) & 1)])
+            if not len(excluded):
+                continue
+            last = chosen.reached if exclusion.last is None else np.minimum(exclusion.last, chosen.reached)
+            spans = np.flatnonzero(last > exclusion.first)
+            low = base[spans] + ranks[first[spans], exclusion.first - 1]
+            high = base[spans] + ranks[first[spans], last[spans] - 1]
+            between = np.searchsorted(excluded, high, side="left") - np.searchsorted(excluded, low, side="right")
+            keep[spans[between > 0]] = False
+        chosen = chosen.subset(keep)
+    return chosen
+
+
 def _paths(rows: _Rows, n: int, window: timedelta, end: int, order: str, exclusions: list[Exclusion],
-           members: Members | None) -> list[_Reached]:
+           members: Members | None) -> _Paths:
     """Each entering visitor's furthest path."""
     visitor, t, mask = rows.visitor, rows.t, rows.mask
     keep = np.ones(len(visitor), dtype=bool)
@@ -560,36 +642,56 @@ def _paths(rows: _Rows, n: int, window: timedelta, end: int, order: str, exclusi
         if members.drop:
             keep &= ~np.isin(visitor, np.fromiter(members.drop, dtype=np.int64, count=len(members.drop)))
     index = np.flatnonzero(keep)
-    order_ = np.lexsort((index, _lowest_bit(mask[index]), t[index], visitor[index]))
-    index = index[order_]
+    # One stable sort of a packed key (dense visitor rank, dense time rank, first step matched)
+    # rather than a lexsort of four arrays: (visitor, time, step), rows in fetch order within ties.
     v, ts, ms = visitor[index], t[index], mask[index]
+    _, vr = np.unique(v, return_inverse=True)
+    times, tr = np.unique(ts, return_inverse=True)
+    width = len(times) + 1
+    packed = (vr.astype(np.int64) * width + tr) * 128 + _lowest_bit(ms)
+    order_ = np.argsort(packed, kind="stable")
+    index, v, ts, ms, vr, tr = index[order_], v[order_], ts[order_], ms[order_], vr[order_], tr[order_]
+    micros = int(window.total_seconds() * US)
+    parts = []
+    if order == "ordered":
+        # Visitors with a row matching several steps (overlapping definitions, such as `/*` and
+        # `/pricing`) take the walk below, which never lets one occurrence fill two steps.
+        steps = ms & ((1 << n) - 1)
+        several = np.unique(v[(steps & (steps - 1)) != 0])
+        simple = ~np.isin(v, several) if len(several) else np.ones(len(v), dtype=bool)
+        parts.append(_ordered_arrays(index[simple], vr[simple], ts[simple], tr[simple], width, ms[simple], n, micros,
+                                     exclusions))
+        index, v, ts, ms = index[~simple], v[~simple], ts[~simple], ms[~simple]
+    walker = _Walker(n, micros, end, order, exclusions)
     bounds = np.flatnonzero(np.diff(v)) + 1
-    walker = _Walker(n, int(window.total_seconds() * US), end, order, exclusions)
     found = []
-    starts = np.concatenate(([0], bounds)) if len(v) else np.zeros(0, np.int64)
-    stops = np.concatenate((bounds, [len(v)])) if len(v) else np.zeros(0, np.int64)
-    for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
+    for a, b in zip(np.concatenate(([0], bounds)).tolist() if len(v) else [],
+                    np.concatenate((bounds, [len(v)])).tolist() if len(v) else [], strict=True):
         reached = walker.walk(index[a:b], ts[a:b].tolist(), ms[a:b].tolist())
         if reached is not None:
             found.append(reached)
-    return found
+    parts.append(_Paths.of(found, n))
+    return _Paths.join(parts, n)
 
 
 async def _breakdown_values(session: AsyncSession, project: ProjectAccess, prop: str, rows: _Rows,
-                            paths: list[_Reached]) -> list[str]:
+                            paths: _Paths) -> list[str]:
     """Each path's value of the breakdown: its start's session's column, or its visitor's trait."""
+    starts = paths.start.tolist()
     if prop.startswith("trait:"):
-        numbers = sorted({int(rows.visitor[p.start]) for p in paths})
+        visitors = rows.visitor[paths.start].tolist()
+        numbers = sorted(set(visitors))
         found = dict((await session.execute(text(
             "SELECT visitor_no, traits #>> CAST(:path AS text[]) FROM identity_profiles WHERE project_id = :p "
             "AND visitor_no = ANY(:numbers) AND traits #>> CAST(:path AS text[]) IS NOT NULL"),
             {"p": project.project_id, "path": prop[6:].split("."), "numbers": numbers})).all())
-        return [found.get(int(rows.visitor[p.start])) or NONE for p in paths]
-    ids = sorted({rows.session[p.start] for p in paths if rows.session[p.start] is not None})
+        return [found.get(no) or NONE for no in visitors]
+    sessions = [rows.session[i] for i in starts]
+    ids = sorted({s for s in sessions if s is not None})
     found = dict((await session.execute(text(
         f"SELECT id, {prop} FROM sessions WHERE project_id = :p AND id = ANY(:ids)"),
         {"p": project.project_id, "ids": ids})).all()) if ids else {}
-    return [found.get(rows.session[p.start]) or NONE for p in paths]
+    return [found.get(s) or NONE for s in sessions]
 
 
 async def analyze(*, session: AsyncSession, project: ProjectAccess, funnel_id: str, days: DayRange,
@@ -610,12 +712,12 @@ async def analyze(*, session: AsyncSession, project: ProjectAccess, funnel_id: s
     result = _steps(labels, paths)
     groups = None
     if prop is not None:
-        by_value: dict[str, list[_Reached]] = defaultdict(list)
-        for path, value in zip(paths, await _breakdown_values(session, project, prop, rows, paths), strict=True):
-            by_value[value].append(path)
+        by_value: dict[str, list[int]] = defaultdict(list)
+        for i, value in enumerate(await _breakdown_values(session, project, prop, rows, paths)):
+            by_value[value].append(i)
         ranked = sorted(by_value.items(), key=lambda item: (-len(item[1]), item[0]))[:BREAKDOWN_LIMIT]
         groups = []
         for value, group in ranked:
-            shown = _steps(labels, group)
+            shown = _steps(labels, paths.subset(np.array(group, dtype=np.int64)))
             groups.append(FunnelBreakdown(value, shown, _overall(shown)))
     return FunnelAnalysis(FUNNELS.public_id(funnel), funnel.name, result, _overall(result), groups)
