@@ -423,3 +423,12 @@ async def test_another_project_sees_neither_the_funnel_nor_the_data(client, data
     response = await client.get(f"{FUNNELS}/{theirs['id']}/analyze", params=RANGE, headers=other)
     assert counts(response.json()) == [2, 2, 2, 0]  # their own a1 and zz only
     assert (await client.get(FUNNELS, headers=data["query"])).json()["total"] == 1
+
+
+async def test_one_occurrence_fills_one_step_only(client, data):
+    # `/*` matches /pricing too: a4's and b1's lone /pricing views enter, but cannot also be step 2.
+    made = await create(client, data["query"], name="Overlap", steps=[{"type": "pageview", "value": "/*"},
+                                                                      {"type": "pageview", "value": "/pricing"}])
+    response = await client.get(f"{FUNNELS}/{made['id']}/analyze", params=RANGE, headers=data["query"])
+    assert counts(response.json()) == [9, 6]
+    await client.delete(f"{FUNNELS}/{made['id']}", headers=data["query"])
