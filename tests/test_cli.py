@@ -125,3 +125,24 @@ def test_migrate_is_idempotent(settings):
         result = pulse("migrate", env=env)
         assert result.returncode == 0, result.stderr
         assert "Migrations applied." in result.stderr
+
+
+async def test_rebuild_session_rollups_queues_the_days_the_writer_rebuilds(settings, app, client):
+    """`pulse ingest rebuild-session-rollups` (pulse.ingest.backfill): a project whose data predates
+    the session rollups has days queued, and once the writer has them it has a `since` no more."""
+    from sqlalchemy import text
+
+    from tests.helpers import create_project, drain, rows
+
+    project = await create_project(client, "Rebuilt", "rebuilt.example.com")
+    async with app.state.runtime.engine.begin() as conn:
+        await conn.execute(text("INSERT INTO session_rollups_since (project_id, since) VALUES (:p, current_date)"),
+                           {"p": project["id"]})
+    env = clean_env(DATABASE_URL=settings.database_url, REDIS_URL=settings.redis_url)
+    result = pulse("ingest", "rebuild-session-rollups", "--project", project["id"], env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{project['id']}: 1 days queued"), result.stdout
+    await drain(app)
+    assert await rows(app, "SELECT * FROM session_rollups_since WHERE project_id = :p", p=project["id"]) == []
+    again = pulse("ingest", "rebuild-session-rollups", "--project", project["id"], env=env)
+    assert "0 days queued (nothing to rebuild)" in again.stdout, again.stdout
