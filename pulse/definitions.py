@@ -118,6 +118,41 @@ async def json_object(request: Request) -> dict[str, Any]:
 JsonObject = Annotated[dict[str, Any], Depends(json_object)]
 
 
+# -- what a definition module's messages say of a value ----------------------------------------
+
+def kind(value: Any) -> str:
+    """A value's JSON type, as messages name it ("a string", "an object")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def shown(value: Any) -> str:
+    """A value for a message: a string quoted (cut to 60 characters), a number as written, else its type."""
+    if isinstance(value, str):
+        return "'" + (value if len(value) <= 60 else value[:57] + "...") + "'"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return kind(value)
+
+
+def has_nul(value: Any) -> bool:
+    """Whether a JSON value holds a NUL character anywhere (PostgreSQL's JSONB and text cannot)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(item) for item in value)
+    return False
+
+
 def given(input_: object) -> dict[str, Any]:
     """A GraphQL input's fields that were given (not UNSET), as a body for `validated`."""
     return {f.name: _plain(getattr(input_, f.name)) for f in dataclasses.fields(input_)

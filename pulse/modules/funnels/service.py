@@ -40,6 +40,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pulse import conditions, errors
 from pulse.auth import ProjectAccess
 from pulse.definitions import BodyModel, Definitions, validated
+from pulse.definitions import kind as _kind
+from pulse.definitions import shown as _shown
 from pulse.graphql.paging import Window
 from pulse.limits import MAX_KEY_BYTES
 from pulse.modules.funnels.tables import Funnel
@@ -87,24 +89,8 @@ def _invalid(message: str) -> errors.BadRequest:
     return errors.BadRequest(f"Invalid funnel: {message}.")
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "a list" if isinstance(value, list) else "an object"
 
 
-def _shown(value: Any) -> str:
-    if isinstance(value, str):
-        return "'" + (value if len(value) <= 60 else value[:57] + "...") + "'"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return _kind(value)
 
 
 def _check_value(where: str, kind: str, value: Any) -> None:

@@ -33,6 +33,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pulse import conditions, errors
 from pulse.auth import ProjectAccess
 from pulse.definitions import BodyModel, Definitions, validated
+from pulse.definitions import has_nul as _has_nul
+from pulse.definitions import kind as _kind
+from pulse.definitions import shown as _shown
 from pulse.graphql.paging import Window
 from pulse.limits import MAX_KEY_BYTES
 from pulse.modules.goals.tables import Goal
@@ -77,26 +80,8 @@ def _invalid(message: str) -> errors.BadRequest:
     return errors.BadRequest(f"Invalid goal: {message}.")
 
 
-def _kind(value: Any) -> str:
-    """A value's JSON type, as messages name it."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "a list" if isinstance(value, list) else "an object"
 
 
-def _shown(value: Any) -> str:
-    """A value for a message: a string quoted (cut to 60 characters), a number as written, else its type."""
-    if isinstance(value, str):
-        return "'" + (value if len(value) <= 60 else value[:57] + "...") + "'"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return _kind(value)
 
 
 # A config key's check: its value, and the whole config (an event's condition is on its event_name).
@@ -296,14 +281,6 @@ def goal_type(name: Any) -> GoalType:
     return found
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
 
 
 def _check(kind: Any, config: Any) -> None:

@@ -22,6 +22,7 @@ from pulse import conditions, errors
 from pulse.auth import ProjectAccess
 from pulse.db import as_uuid
 from pulse.definitions import BodyModel, Definitions, validated
+from pulse.definitions import has_nul as _has_nul
 from pulse.graphql.paging import Window
 from pulse.limits import MAX_OFFSET
 from pulse.modules.segments.tables import Segment
@@ -69,14 +70,6 @@ class SegmentIn(BodyModel):
         return None if value is None else _text(value, low=0, high=MAX_DESCRIPTION)
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
 
 
 def _checked(values: dict[str, Any]) -> dict[str, Any]:
