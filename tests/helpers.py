@@ -251,3 +251,17 @@ PAYLOADS = {
                "replay_events", {"recording_id": "rec-1", "seq": 0, "events_count": 1}),
 }
 OPTIONAL_MODULES = ["heatmaps", "surveys", "session_replay"]
+
+
+async def new_project(client: httpx.AsyncClient, name: str) -> dict:
+    """A project and its keys' headers: query, ingest and admin (a definition module's tests)."""
+    project = await create_project(client, name, f"{name.lower()}.test")
+    keys = {scope: key_header((await create_key(client, project["id"], scope))["key"])
+            for scope in ("query", "ingest", "admin")}
+    return {"project": project, **keys}
+
+
+async def answer(client: httpx.AsyncClient, method: str, path: str, headers: dict, **kwargs) -> tuple[int, dict | None]:
+    """A request's status and JSON body (None when it has none)."""
+    response = await client.request(method, path, headers=headers, **kwargs)
+    return response.status_code, (response.json() if response.content else None)

@@ -12,7 +12,15 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from tests.helpers import ADMIN, CHROME, create_key, create_project, drain, gql, gql_error, key_header
+from tests.helpers import (
+    ADMIN,
+    CHROME,
+    answer,
+    drain,
+    gql,
+    gql_error,
+    new_project,
+)
 
 FUNNELS = "/api/v1/funnels"
 SIGNUP = {"name": "Signup Flow", "steps": [
@@ -73,12 +81,6 @@ LATE = (DE, [pv("a3", "/signup", at(D1, 12, 6)), pv("a3", "/pricing", at(D1, 12,
              identify("a3", at(D1, 12, 7), plan="free")])
 
 
-async def new_project(client, name: str) -> dict:
-    project = await create_project(client, name, f"{name.lower()}.test")
-    keys = {scope: key_header((await create_key(client, project["id"], scope))["key"])
-            for scope in ("query", "ingest")}
-    return {"project": project, **keys}
-
 
 async def send(app, ingest: dict, batches) -> None:
     for ip, bodies in batches:
@@ -94,10 +96,6 @@ async def create(client, headers: dict, body: dict | None = None, **fields) -> d
     assert response.status_code == 201, response.text
     return response.json()
 
-
-async def answer(client, method: str, path: str, headers: dict, **kwargs) -> tuple[int, dict | None]:
-    response = await client.request(method, path, headers=headers, **kwargs)
-    return response.status_code, (response.json() if response.content else None)
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -11,7 +11,16 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from tests.helpers import ADMIN, CHROME, create_key, create_project, drain, gql, gql_error, key_header, rows
+from tests.helpers import (
+    ADMIN,
+    CHROME,
+    answer,
+    drain,
+    gql,
+    gql_error,
+    new_project,
+    rows,
+)
 
 GOALS = "/api/v1/goals"
 PURCHASE = {"name": "Completed Purchase", "goal_type": "event", "config": {"event_name": "purchase"}}
@@ -74,13 +83,6 @@ OTHER_SENDS = [
 ]
 
 
-async def new_project(client, name: str) -> dict:
-    """A project and its keys' headers: query, ingest and admin."""
-    project = await create_project(client, name, f"{name.lower()}.test")
-    keys = {scope: key_header((await create_key(client, project["id"], scope))["key"])
-            for scope in ("query", "ingest", "admin")}
-    return {"project": project, **keys}
-
 
 async def send(client, ingest: dict, sends: list[dict]) -> None:
     for body in sends:
@@ -106,10 +108,6 @@ async def create(client, headers: dict, body: dict | None = None, **fields) -> d
     assert response.status_code == 201, response.text
     return response.json()
 
-
-async def answer(client, method: str, path: str, headers: dict, **kwargs) -> tuple[int, dict | None]:
-    response = await client.request(method, path, headers=headers, **kwargs)
-    return response.status_code, (response.json() if response.content else None)
 
 
 # -- CRUD on REST ------------------------------------------------------------------------------

@@ -11,7 +11,17 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from tests.helpers import ADMIN, CHROME, IPHONE, create_key, create_project, drain, gql, gql_error, key_header, rows
+from tests.helpers import (
+    ADMIN,
+    CHROME,
+    IPHONE,
+    answer,
+    drain,
+    gql,
+    gql_error,
+    new_project,
+    rows,
+)
 
 SEGMENTS = "/api/v1/segments"
 PRO = {"match": "all", "conditions": [{"source": "profile", "field": "traits.plan", "op": "eq", "value": "pro"}]}
@@ -67,13 +77,6 @@ OTHER_SENDS = [identify("v1", at(D1, 8), plan="pro"), pageview("v1", "/other", a
                identify("v9", at(D1, 8), plan="pro"), pageview("v9", "/other", at(D1, 9))]
 
 
-async def new_project(client, name: str) -> dict:
-    """A project and its keys' headers: query, ingest and admin."""
-    project = await create_project(client, name, f"{name.lower()}.test")
-    keys = {scope: key_header((await create_key(client, project["id"], scope))["key"])
-            for scope in ("query", "ingest", "admin")}
-    return {"project": project, **keys}
-
 
 async def send(client, ingest: dict, sends: list[dict], agent: str = CHROME) -> None:
     for body in sends:
@@ -100,10 +103,6 @@ async def create(client, headers: dict, **body) -> dict:
     assert response.status_code == 201, response.text
     return response.json()
 
-
-async def answer(client, method: str, path: str, headers: dict, **kwargs) -> tuple[int, dict | None]:
-    response = await client.request(method, path, headers=headers, **kwargs)
-    return response.status_code, (response.json() if response.content else None)
 
 
 # -- CRUD on REST ------------------------------------------------------------------------------
